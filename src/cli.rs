@@ -1,0 +1,157 @@
+//! The command line: `run`, `plan`, `validate`, `schema`, `serve`.
+//!
+//! Exit codes are a contract: 0 ok, 1 runtime failure (including a run in which every
+//! request failed), 2 invalid usage or scenario.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+
+use crate::plan;
+use crate::run::{self, RunOptions};
+use crate::scenario::{self, LoadError, Scenario};
+use crate::sim::{self, SimConfig};
+
+/// Benchmark LLM inference servers from scenario files.
+#[derive(Debug, Parser)]
+#[command(name = "runner", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run every run of a scenario and write results.
+    Run {
+        /// Scenario file (.yaml, .yml or .toml).
+        file: PathBuf,
+        /// Results directory (default: the scenario's `output.dir`, else results/<name>).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// Replace earlier results in the directory instead of appending to them.
+        #[arg(long)]
+        fresh: bool,
+    },
+    /// Print the runs a scenario expands to, without sending anything.
+    Plan {
+        /// Scenario file.
+        file: PathBuf,
+    },
+    /// Check scenario files and report every problem with file, line and field.
+    Validate {
+        /// Scenario files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Print the JSON Schema of scenario files.
+    Schema,
+    /// Run the embedded simulated inference server until Ctrl-C.
+    Serve {
+        /// Address to bind. Anything other than loopback exposes the server to the network.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: IpAddr,
+        /// Port to listen on (0 picks a free one).
+        #[arg(long, default_value_t = 30000)]
+        port: u16,
+        #[command(flatten)]
+        config: SimConfig,
+    },
+}
+
+/// Parse the command line, run it, print errors; returns the process exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    match execute(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            if let Some(le) = e.downcast_ref::<LoadError>() {
+                if !le.diagnostics().is_empty() {
+                    eprintln!("{le}");
+                    return 2;
+                }
+            }
+            eprintln!("error: {e:#}");
+            1
+        }
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+fn execute(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Command::Schema => {
+            println!("{}", schema_text());
+            Ok(0)
+        }
+        Command::Validate { files } => Ok(validate(&files)),
+        Command::Plan { file } => {
+            let loaded = scenario::load(&file)?;
+            let p = plan::build(&loaded.scenario);
+            print!("{}", p.render(&loaded.scenario));
+            Ok(0)
+        }
+        Command::Run { file, output, fresh } => {
+            let loaded = scenario::load(&file)?;
+            let p = plan::build(&loaded.scenario);
+            let opts = RunOptions { output, fresh };
+            let outcome = runtime()?.block_on(run::run(&loaded.scenario, &p, &opts))?;
+            if outcome.all_failed.is_empty() {
+                Ok(0)
+            } else {
+                eprintln!(
+                    "error: every request failed in {} of {} runs: {}",
+                    outcome.all_failed.len(),
+                    outcome.runs,
+                    outcome.all_failed.join(", ")
+                );
+                Ok(1)
+            }
+        }
+        Command::Serve { host, port, config } => {
+            if !host.is_loopback() {
+                eprintln!("warning: binding {host}: the simulated server is reachable from the network");
+            }
+            runtime()?.block_on(async {
+                let server = sim::start(config, SocketAddr::new(host, port)).await?;
+                eprintln!("embedded server listening on {} (Ctrl-C to stop)", server.base_url());
+                server.serve_until_ctrl_c().await
+            })?;
+            Ok(0)
+        }
+    }
+}
+
+/// The schema as `runner schema` prints it and `schema/scenario.schema.json` stores it.
+pub fn schema_text() -> String {
+    serde_json::to_string_pretty(&Scenario::json_schema()).expect("schema serializes")
+}
+
+fn validate(files: &[PathBuf]) -> i32 {
+    let mut code = 0;
+    for f in files {
+        match scenario::load(f) {
+            Ok(l) => {
+                let runs = plan::build(&l.scenario).runs.len();
+                println!("{}: ok ({runs} run{})", f.display(), if runs == 1 { "" } else { "s" });
+            }
+            Err(e @ LoadError::Invalid(_)) => {
+                eprintln!("{e}");
+                code = 2;
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                code = 2;
+            }
+        }
+    }
+    code
+}

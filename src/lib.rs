@@ -1,0 +1,20 @@
+//! runner: a declarative benchmark runner for LLM inference servers.
+//!
+//! Pipeline, one module per stage: [`scenario`] (load + validate) → [`plan`] (expand the
+//! matrix) → per run: [`workload`] (requests) → [`schedule`] (due times) → [`engine`]
+//! (send, record) → [`metrics`] (summaries) → [`report`] (console, JSONL, CSV).
+//! [`sim`] is the embedded inference server.
+
+pub mod cli;
+pub mod engine;
+pub mod metrics;
+pub mod plan;
+pub mod protocol;
+pub mod record;
+pub mod report;
+pub mod run;
+pub mod scenario;
+pub mod schedule;
+pub mod sim;
+pub mod tokenizer;
+pub mod workload;

@@ -1,0 +1,177 @@
+//! The planner: a [`Scenario`] expands into an ordered list of runs, pure data.
+//!
+//! Axes, outermost first: targets, datasets, request rates, concurrency caps. `product`
+//! takes every combination; `zip` takes the i-th entry of each axis, where an axis with a
+//! single entry is used for every run. Run ids read `target/dataset/rate=R/conc=C`.
+
+use std::fmt::Write as _;
+
+use crate::scenario::{Concurrency, Rate, Scenario, SweepMode};
+
+/// One run of the matrix.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunSpec {
+    /// Position in the plan, from 0.
+    pub index: usize,
+    /// Stable id: `target/dataset/rate=R/conc=C`.
+    pub id: String,
+    /// Index into `scenario.targets`.
+    pub target: usize,
+    /// Index into `scenario.datasets`.
+    pub dataset: usize,
+    /// Request rate of this run.
+    pub request_rate: Rate,
+    /// Concurrency cap of this run.
+    pub max_concurrency: Concurrency,
+    /// Seed of this run: prompts depend on (seed, dataset), arrival times on (seed, rate).
+    pub seed: u64,
+}
+
+/// The expanded matrix.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    /// Runs in execution order.
+    pub runs: Vec<RunSpec>,
+}
+
+/// Length of each sweep axis, named by its scenario path.
+fn axes(s: &Scenario) -> [(&'static str, usize); 4] {
+    [
+        ("targets", s.targets.len()),
+        ("datasets", s.datasets.len()),
+        ("load.request_rate", s.load.request_rate.values().len()),
+        ("load.max_concurrency", s.load.max_concurrency.values().len()),
+    ]
+}
+
+/// Number of runs a zip sweep has, or the axes whose lengths disagree.
+pub fn zip_len(s: &Scenario) -> Result<usize, Vec<(&'static str, usize)>> {
+    let long: Vec<(&'static str, usize)> = axes(s).into_iter().filter(|(_, l)| *l > 1).collect();
+    match long.first() {
+        None => Ok(1),
+        Some((_, n)) if long.iter().all(|(_, l)| l == n) => Ok(*n),
+        Some(_) => Err(long),
+    }
+}
+
+/// Expand a validated scenario into its runs.
+pub fn build(s: &Scenario) -> Plan {
+    let rates = s.load.request_rate.values();
+    let concs = s.load.max_concurrency.values();
+    let mut cells = Vec::new();
+    match s.sweep.mode {
+        SweepMode::Product => {
+            for t in 0..s.targets.len() {
+                for d in 0..s.datasets.len() {
+                    for &r in rates {
+                        for &c in concs {
+                            cells.push((t, d, r, c));
+                        }
+                    }
+                }
+            }
+        }
+        SweepMode::Zip => {
+            let n = zip_len(s).expect("validated scenarios have equal zip lengths");
+            let pick = |len: usize, i: usize| if len == 1 { 0 } else { i };
+            for i in 0..n {
+                cells.push((
+                    pick(s.targets.len(), i),
+                    pick(s.datasets.len(), i),
+                    rates[pick(rates.len(), i)],
+                    concs[pick(concs.len(), i)],
+                ));
+            }
+        }
+    }
+    let runs = cells
+        .into_iter()
+        .enumerate()
+        .map(|(index, (t, d, r, c))| RunSpec {
+            index,
+            id: format!(
+                "{}/{}/rate={r}/conc={c}",
+                s.targets[t].name,
+                s.datasets[d].name()
+            ),
+            target: t,
+            dataset: d,
+            request_rate: r,
+            max_concurrency: c,
+            seed: s.seed,
+        })
+        .collect();
+    Plan { runs }
+}
+
+impl Plan {
+    /// The plan as `runner plan` prints it: one line per run.
+    pub fn render(&self, s: &Scenario) -> String {
+        let mut out = String::new();
+        let n = self.runs.len();
+        let _ = writeln!(
+            out,
+            "scenario {}: {n} run{} ({:?} sweep), seed {}",
+            s.name,
+            if n == 1 { "" } else { "s" },
+            s.sweep.mode,
+            s.seed
+        );
+        let width = self.runs.iter().map(|r| r.id.len()).max().unwrap_or(0);
+        for r in &self.runs {
+            let t = &s.targets[r.target];
+            let d = &s.datasets[r.dataset];
+            let place = match (&t.base_url, &t.embedded) {
+                (Some(url), _) => url.clone(),
+                (None, _) => "embedded".into(),
+            };
+            let _ = writeln!(
+                out,
+                "{:>3}  {:<width$}  {} @ {}; {}",
+                r.index + 1,
+                r.id,
+                t.backend.as_str(),
+                place,
+                d.describe(),
+            );
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::locate::Format;
+
+    const TWO: &str = "  - {name: x, kind: random}\n  - {name: y, kind: random}\n";
+
+    fn scenario(datasets: &str, extra: &str) -> Scenario {
+        let text = format!(
+            "name: t\ntargets:\n  - {{name: a, backend: vllm, base_url: 'http://127.0.0.1:1'}}\n  - {{name: b, backend: vllm, base_url: 'http://127.0.0.1:2'}}\n  - {{name: c, backend: vllm, base_url: 'http://127.0.0.1:3'}}\ndatasets:\n{datasets}{extra}"
+        );
+        crate::scenario::load_str(&text, "t.yaml", Format::Yaml).unwrap()
+    }
+
+    #[test]
+    fn product_expands_every_combination_in_order() {
+        let s = scenario(TWO, "load: {request_rate: [4, inf]}\n");
+        let p = build(&s);
+        assert_eq!(p.runs.len(), 12);
+        assert_eq!(p.runs[0].id, "a/x/rate=4/conc=none");
+        assert_eq!(p.runs[1].id, "a/x/rate=inf/conc=none");
+        assert_eq!(p.runs[2].id, "a/y/rate=4/conc=none");
+        assert_eq!(p.runs[11].id, "c/y/rate=inf/conc=none");
+    }
+
+    #[test]
+    fn zip_pairs_entries_and_broadcasts_single_values() {
+        let s = scenario(
+            "  - {name: x, kind: random}\n  - {name: y, kind: random}\n  - {name: z, kind: random}\n",
+            "load: {request_rate: [1, 2, 3], max_concurrency: 8}\nsweep: {mode: zip}\n",
+        );
+        let p = build(&s);
+        let ids: Vec<&str> = p.runs.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["a/x/rate=1/conc=8", "b/y/rate=2/conc=8", "c/z/rate=3/conc=8"]);
+    }
+}

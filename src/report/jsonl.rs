@@ -1,0 +1,78 @@
+//! The `runs.jsonl` line: bench_serving's keys (spec §7) in its order, then runner's own.
+//! Strict JSON: an infinite request rate is the string `"inf"`.
+
+use serde_json::{Map, Value, json};
+
+use super::RunInfo;
+use crate::metrics::{Dist, Summary};
+
+fn dist(m: &mut Map<String, Value>, name: &str, d: &Dist) {
+    for (stat, v) in [
+        ("mean", d.mean),
+        ("median", d.median),
+        ("std", d.std),
+        ("p90", d.p90),
+        ("p95", d.p95),
+        ("p99", d.p99),
+    ] {
+        m.insert(format!("{stat}_{name}_ms"), json!(v));
+    }
+}
+
+/// The result object of one run.
+pub fn result_json(info: &RunInfo, s: &Summary) -> Map<String, Value> {
+    let mut m = Map::new();
+    let mut put = |k: &str, v: Value| {
+        m.insert(k.to_owned(), v);
+    };
+    put("tag", Value::Null);
+    put("backend", json!(info.backend));
+    put("dataset_name", json!(info.dataset_kind));
+    put("request_rate", info.request_rate.to_json());
+    put("max_concurrency", json!(info.max_concurrency.limit()));
+    put("sharegpt_output_len", Value::Null);
+    let (ri, ro, rr) = match info.random {
+        Some((i, o, r)) => (json!(i), json!(o), json!(r)),
+        None => (Value::Null, Value::Null, Value::Null),
+    };
+    put("random_input_len", ri);
+    put("random_output_len", ro);
+    put("random_range_ratio", rr);
+    put("server_info", Value::Null);
+    put("duration", json!(s.duration_s));
+    put("completed", json!(s.completed));
+    put("total_input_tokens", json!(s.total_input));
+    put("total_input_text_tokens", json!(s.total_input_text));
+    put("total_input_vision_tokens", json!(s.total_input_vision));
+    put("total_output_tokens", json!(s.total_output));
+    put("total_output_tokens_retokenized", json!(s.total_output_retokenized));
+    put("request_throughput", json!(s.request_throughput));
+    put("input_throughput", json!(s.input_throughput));
+    put("output_throughput", json!(s.output_throughput));
+    put("total_throughput", json!(s.total_throughput));
+    dist(&mut m, "e2e_latency", &s.e2e_ms);
+    dist(&mut m, "ttft", &s.ttft_ms);
+    dist(&mut m, "tpot", &s.tpot_ms);
+    dist(&mut m, "itl", &s.itl_ms);
+    let mut put = |k: &str, v: Value| {
+        m.insert(k.to_owned(), v);
+    };
+    put("concurrency", json!(s.concurrency));
+    put("accept_length", Value::Null);
+    put("max_output_tokens_per_s", json!(s.max_output_tokens_per_s));
+    put("max_concurrent_requests", json!(s.max_concurrent_requests));
+    put("run_id", json!(info.run_id));
+    put("scenario", json!(info.scenario));
+    put("target", json!(info.target));
+    put("dataset", json!(info.dataset));
+    put("seed", json!(info.seed));
+    put("runner_version", json!(env!("CARGO_PKG_VERSION")));
+    put("failed", json!(s.failed));
+    put("failures", json!(s.failures));
+    put("output_len_assumed", json!(s.output_len_assumed));
+    put("max_itl_ms", json!(s.max_itl_ms));
+    dist(&mut m, "ttft_from_schedule", &s.ttft_from_schedule_ms);
+    dist(&mut m, "e2e_from_schedule", &s.e2e_from_schedule_ms);
+    dist(&mut m, "queue_wait", &s.queue_wait_ms);
+    m
+}

@@ -1,0 +1,368 @@
+//! Scenario files: the typed model of what to send, where, and how hard.
+//!
+//! In: a YAML or TOML file (see [`load`]). Out: a [`Scenario`], the one configuration struct
+//! every later stage reads. The JSON Schema (`runner schema`) is generated from these types,
+//! so the doc comments here are also the schema's descriptions.
+
+mod axis;
+pub mod load;
+pub mod locate;
+pub mod validate;
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+pub use axis::{Axis, Concurrency, Rate};
+pub use load::{LoadError, Loaded, load, load_str};
+
+use crate::sim::SimConfig;
+
+/// A benchmark scenario: targets × datasets × load levels, run one after another.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(
+    title = "runner scenario",
+    extend("patternProperties" = { "^x-": {} })
+)]
+pub struct Scenario {
+    /// Scenario name; names the results and is written into every result line.
+    pub name: String,
+    /// Model name sent in each request's `model` field (a target may override it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Tokenizer used to build prompts and count tokens: `builtin` (the small tokenizer shipped
+    /// with runner, the default) or a path to a Hugging Face `tokenizer.json`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokenizer: Option<String>,
+    /// Seed for every random choice (prompt tokens, lengths, arrival times). The same seed gives
+    /// the same requests and the same schedule.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Servers to benchmark. A sweep axis.
+    #[schemars(length(min = 1))]
+    pub targets: Vec<Target>,
+    /// Workloads to send. A sweep axis.
+    #[schemars(length(min = 1))]
+    pub datasets: Vec<Dataset>,
+    /// Load shape. `request_rate` and `max_concurrency` are sweep axes.
+    #[serde(default)]
+    pub load: Load,
+    /// How the sweep axes combine into runs.
+    #[serde(default)]
+    pub sweep: Sweep,
+    /// What goes into each request.
+    #[serde(default)]
+    pub request: RequestOptions,
+    /// Where results are written.
+    #[serde(default)]
+    pub output: OutputOptions,
+}
+
+fn default_seed() -> u64 {
+    42
+}
+
+/// One server to benchmark.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    /// Short name used in run ids (letters, digits, `.`, `_`, `-`).
+    #[schemars(regex(pattern = r"^[A-Za-z0-9._-]+$"))]
+    pub name: String,
+    /// Request protocol, as bench_serving's `--backend`.
+    pub backend: Backend,
+    /// Base URL of the server, e.g. `http://127.0.0.1:30000`. Required unless `embedded` is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    /// Model name for this target; overrides the scenario's `model`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Extra HTTP headers sent with every request. Values may use `${ENV}`; they are never
+    /// written to results.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    /// Start runner's embedded simulated server in-process (on 127.0.0.1, a free port) and
+    /// benchmark it instead of a remote server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embedded: Option<SimConfig>,
+}
+
+/// Request protocol of a target (bench_serving's `--backend` choices).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Backend {
+    /// SGLang native `/generate`.
+    Sglang,
+    /// SGLang native `/generate`.
+    SglangNative,
+    /// SGLang's OpenAI-compatible `/v1/completions`.
+    SglangOai,
+    /// SGLang's OpenAI-compatible `/v1/chat/completions`.
+    SglangOaiChat,
+    /// SGLang `/v1/embeddings`.
+    SglangEmbedding,
+    /// vLLM `/v1/completions`.
+    Vllm,
+    /// vLLM `/v1/chat/completions`.
+    VllmChat,
+    /// vLLM `/v1/embeddings`.
+    VllmEmbedding,
+    /// LMDeploy `/v1/completions`.
+    Lmdeploy,
+    /// LMDeploy `/v1/chat/completions`.
+    LmdeployChat,
+    /// TensorRT-LLM `/v2/models/ensemble/generate_stream`.
+    Trt,
+    /// gRPC gserver (not supported).
+    Gserver,
+    /// Truss `/v1/models/model:predict`.
+    Truss,
+}
+
+impl Backend {
+    /// The name as written in scenario files and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sglang => "sglang",
+            Backend::SglangNative => "sglang-native",
+            Backend::SglangOai => "sglang-oai",
+            Backend::SglangOaiChat => "sglang-oai-chat",
+            Backend::SglangEmbedding => "sglang-embedding",
+            Backend::Vllm => "vllm",
+            Backend::VllmChat => "vllm-chat",
+            Backend::VllmEmbedding => "vllm-embedding",
+            Backend::Lmdeploy => "lmdeploy",
+            Backend::LmdeployChat => "lmdeploy-chat",
+            Backend::Trt => "trt",
+            Backend::Gserver => "gserver",
+            Backend::Truss => "truss",
+        }
+    }
+}
+
+/// A workload: how prompts and output lengths are generated.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Dataset {
+    /// Random prompts: input and output lengths drawn uniformly from
+    /// `[max(floor(len * range_ratio), 1), len]`, prompt tokens drawn from the tokenizer's
+    /// vocabulary (bench_serving `--dataset-name random`).
+    Random(RandomDataset),
+}
+
+impl Dataset {
+    /// The dataset's name, used in run ids.
+    pub fn name(&self) -> &str {
+        match self {
+            Dataset::Random(d) => &d.name,
+        }
+    }
+
+    /// The `kind:` tag.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Dataset::Random(_) => "random",
+        }
+    }
+
+    /// Number of requests one run of this dataset sends.
+    pub fn num_requests(&self) -> usize {
+        match self {
+            Dataset::Random(d) => d.num_prompts,
+        }
+    }
+
+    /// One-line description for `runner plan`.
+    pub fn describe(&self) -> String {
+        match self {
+            Dataset::Random(d) => format!(
+                "random, {} prompts, input {} output {} range_ratio {}",
+                d.num_prompts, d.input_len, d.output_len, d.range_ratio
+            ),
+        }
+    }
+}
+
+/// Options of the `random` dataset.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RandomDataset {
+    /// Short name used in run ids (letters, digits, `.`, `_`, `-`).
+    #[schemars(regex(pattern = r"^[A-Za-z0-9._-]+$"))]
+    pub name: String,
+    /// Number of requests per run.
+    #[serde(default = "default_num_prompts")]
+    #[schemars(range(min = 1))]
+    pub num_prompts: usize,
+    /// Maximum input length in tokens (`--random-input-len`).
+    #[serde(default = "default_len")]
+    pub input_len: u32,
+    /// Maximum output length in tokens (`--random-output-len`).
+    #[serde(default = "default_len")]
+    pub output_len: u32,
+    /// Lower bound of the lengths as a fraction of the maximum (`--random-range-ratio`);
+    /// 0 draws from `[1, len]`, 1 gives fixed lengths.
+    #[serde(default)]
+    #[schemars(range(min = 0.0, max = 1.0))]
+    pub range_ratio: f64,
+}
+
+fn default_num_prompts() -> usize {
+    1000
+}
+
+fn default_len() -> u32 {
+    1024
+}
+
+/// Load shape of every run.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Load {
+    /// Mean request rate in requests per second, or `inf` to send everything at once.
+    /// A value or a list (a sweep axis).
+    #[serde(default = "default_rates")]
+    pub request_rate: Axis<Rate>,
+    /// Maximum requests in flight; `0` means no limit. A value or a list (a sweep axis).
+    #[serde(default)]
+    pub max_concurrency: Axis<Concurrency>,
+    /// Arrival process for finite rates.
+    #[serde(default)]
+    pub arrival: Arrival,
+    /// Shape of the gamma arrival process: below 1 is burstier than Poisson, above 1 is
+    /// smoother. Only with `arrival: gamma`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.0))]
+    pub burstiness: Option<f64>,
+    /// Requests sent (through the concurrency cap) before each measured run; not measured.
+    #[serde(default = "default_warmup")]
+    pub warmup_requests: u32,
+}
+
+impl Default for Load {
+    fn default() -> Self {
+        Load {
+            request_rate: default_rates(),
+            max_concurrency: Axis::default(),
+            arrival: Arrival::default(),
+            burstiness: None,
+            warmup_requests: default_warmup(),
+        }
+    }
+}
+
+fn default_rates() -> Axis<Rate> {
+    Axis::One(Rate::Infinite)
+}
+
+fn default_warmup() -> u32 {
+    1
+}
+
+/// Arrival process: when each request is due.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Arrival {
+    /// Exponential gaps with mean 1/rate (bench_serving's only process).
+    #[default]
+    Poisson,
+    /// Gamma-distributed gaps with mean 1/rate and shape `burstiness`.
+    Gamma,
+    /// Evenly spaced: one request every 1/rate seconds.
+    Constant,
+}
+
+/// How sweep axes combine.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Sweep {
+    /// `product`: every combination of targets, datasets, rates and concurrencies.
+    /// `zip`: the i-th entry of each axis together; lists must have equal lengths
+    /// (an axis with a single entry is used for every run).
+    #[serde(default)]
+    pub mode: SweepMode,
+}
+
+/// Sweep combination mode.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum SweepMode {
+    /// Cartesian product of all axes.
+    #[default]
+    Product,
+    /// Element-wise combination of equal-length axes.
+    Zip,
+}
+
+/// What goes into each request.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestOptions {
+    /// Stream the response (`stream: true`); TTFT and ITL need it.
+    #[serde(default = "yes")]
+    pub stream: bool,
+    /// Send `ignore_eos: true` so every request generates its full output length.
+    #[serde(default = "yes")]
+    pub ignore_eos: bool,
+    /// Ask OpenAI-compatible servers for token usage in the stream
+    /// (`stream_options.include_usage`), so output lengths are measured, not assumed.
+    #[serde(default = "yes")]
+    pub include_usage: bool,
+    /// JSON object merged into every request body (bench_serving's `--extra-request-body`).
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra_body: serde_json::Map<String, serde_json::Value>,
+    /// Give up on a request after this many seconds in total.
+    #[serde(default = "default_timeout")]
+    #[schemars(range(min = 0.001))]
+    pub timeout_s: f64,
+}
+
+impl Default for RequestOptions {
+    fn default() -> Self {
+        RequestOptions {
+            stream: true,
+            ignore_eos: true,
+            include_usage: true,
+            extra_body: serde_json::Map::new(),
+            timeout_s: default_timeout(),
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_timeout() -> f64 {
+    600.0
+}
+
+/// Where results are written.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutputOptions {
+    /// Results directory; default `results/<scenario name>`. Relative paths are taken from the
+    /// current directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dir: Option<String>,
+    /// Also write one line per request to `requests/<run>.jsonl` in the results directory.
+    #[serde(default)]
+    pub details: bool,
+}
+
+impl Scenario {
+    /// The results directory.
+    pub fn output_dir(&self) -> std::path::PathBuf {
+        match &self.output.dir {
+            Some(d) => d.into(),
+            None => std::path::Path::new("results").join(&self.name),
+        }
+    }
+
+    /// The JSON Schema of scenario files, as `runner schema` prints it.
+    pub fn json_schema() -> serde_json::Value {
+        serde_json::to_value(schemars::schema_for!(Scenario)).expect("schema serializes")
+    }
+}
