@@ -91,6 +91,8 @@ pub struct Executed {
     pub records: Vec<RequestRecord>,
     /// From the run start to the end of the last response, in seconds.
     pub duration_s: f64,
+    /// The run start: every `*_s` time in the records counts from it.
+    pub start: Instant,
 }
 
 /// Send `requests` with due times `offsets` (seconds from start) under `cap`.
@@ -131,6 +133,7 @@ pub async fn execute(
     Executed {
         records,
         duration_s,
+        start,
     }
 }
 

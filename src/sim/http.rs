@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
-use tokio::time::{Instant, sleep_until};
+use tokio::time::Instant;
 
 use super::{Sim, Truth};
 
@@ -209,7 +209,7 @@ async fn generate_tokens(sim: Arc<Sim>, job: Job, tx: mpsc::Sender<Bytes>) {
         }
     }
     for k in 0..n {
-        sleep_until(job.arrival + ttft + itl * k).await;
+        sim.clock.sleep_until(job.arrival + ttft + itl * k).await;
         let word = &words[((job.seq as usize).wrapping_mul(7919) + k as usize * 31) % words.len()];
         text.push_str(word);
         if !job.stream {

@@ -8,6 +8,7 @@
 //! Endpoints: OpenAI `/v1/completions` and `/v1/chat/completions` (stream and not, with
 //! `stream_options.include_usage`), SGLang `/generate`, `/v1/models`, `/health`.
 
+mod clock;
 mod http;
 
 use std::net::SocketAddr;
@@ -84,6 +85,8 @@ struct Sim {
     seq: std::sync::atomic::AtomicU64,
     /// Output token texts (` word`), one per ordinary vocabulary entry.
     words: Vec<String>,
+    /// Precise timer for token writes.
+    clock: clock::Clock,
 }
 
 impl Sim {
@@ -97,14 +100,16 @@ pub struct Server {
     addr: SocketAddr,
     shutdown: CancellationToken,
     task: Option<tokio::task::JoinHandle<()>>,
+    runtime: Option<tokio::runtime::Runtime>,
     state: Arc<Sim>,
 }
 
-/// Start the server on `bind` (use port 0 for a free port).
+/// Start the server on `bind` (use port 0 for a free port). It runs on its own runtime
+/// threads, so a benchmark client in the same process does not delay its timing.
 pub async fn start(config: SimConfig, bind: SocketAddr) -> Result<Server> {
-    let listener = tokio::net::TcpListener::bind(bind)
-        .await
-        .with_context(|| format!("cannot listen on {bind}"))?;
+    let listener =
+        std::net::TcpListener::bind(bind).with_context(|| format!("cannot listen on {bind}"))?;
+    listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
     let tokenizer = Tokenizer::builtin();
     let words = tokenizer
@@ -116,13 +121,21 @@ pub async fn start(config: SimConfig, bind: SocketAddr) -> Result<Server> {
         config,
         words,
         tokenizer,
+        clock: clock::Clock::start(),
         truth: Mutex::new(Vec::new()),
         seq: Default::default(),
     });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("runner-sim")
+        .enable_all()
+        .build()
+        .context("cannot start the embedded server's runtime")?;
     let shutdown = CancellationToken::new();
     let app = http::router(state.clone());
     let stop = shutdown.clone();
-    let task = tokio::spawn(async move {
+    let task = runtime.spawn(async move {
+        let listener = tokio::net::TcpListener::from_std(listener).expect("listener registers");
         let _ = axum::serve(listener, app)
             .with_graceful_shutdown(stop.cancelled_owned())
             .await;
@@ -131,6 +144,7 @@ pub async fn start(config: SimConfig, bind: SocketAddr) -> Result<Server> {
         addr,
         shutdown,
         task: Some(task),
+        runtime: Some(runtime),
         state,
     })
 }
@@ -162,6 +176,9 @@ impl Server {
         if let Some(t) = self.task.take() {
             let _ = t.await;
         }
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
     }
 
     /// Run until Ctrl-C (for `runner serve`).
@@ -175,5 +192,8 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.shutdown.cancel();
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
     }
 }
