@@ -67,11 +67,11 @@ pub fn main() -> i32 {
     match execute(cli) {
         Ok(code) => code,
         Err(e) => {
-            if let Some(le) = e.downcast_ref::<LoadError>() {
-                if !le.diagnostics().is_empty() {
-                    eprintln!("{le}");
-                    return 2;
-                }
+            if let Some(le) = e.downcast_ref::<LoadError>()
+                && !le.diagnostics().is_empty()
+            {
+                eprintln!("{le}");
+                return 2;
             }
             eprintln!("error: {e:#}");
             1
@@ -99,7 +99,11 @@ fn execute(cli: Cli) -> Result<i32> {
             print!("{}", p.render(&loaded.scenario));
             Ok(0)
         }
-        Command::Run { file, output, fresh } => {
+        Command::Run {
+            file,
+            output,
+            fresh,
+        } => {
             let loaded = scenario::load(&file)?;
             let p = plan::build(&loaded.scenario);
             let opts = RunOptions { output, fresh };
@@ -118,11 +122,16 @@ fn execute(cli: Cli) -> Result<i32> {
         }
         Command::Serve { host, port, config } => {
             if !host.is_loopback() {
-                eprintln!("warning: binding {host}: the simulated server is reachable from the network");
+                eprintln!(
+                    "warning: binding {host}: the simulated server is reachable from the network"
+                );
             }
             runtime()?.block_on(async {
                 let server = sim::start(config, SocketAddr::new(host, port)).await?;
-                eprintln!("embedded server listening on {} (Ctrl-C to stop)", server.base_url());
+                eprintln!(
+                    "embedded server listening on {} (Ctrl-C to stop)",
+                    server.base_url()
+                );
                 server.serve_until_ctrl_c().await
             })?;
             Ok(0)
@@ -141,7 +150,11 @@ fn validate(files: &[PathBuf]) -> i32 {
         match scenario::load(f) {
             Ok(l) => {
                 let runs = plan::build(&l.scenario).runs.len();
-                println!("{}: ok ({runs} run{})", f.display(), if runs == 1 { "" } else { "s" });
+                println!(
+                    "{}: ok ({runs} run{})",
+                    f.display(),
+                    if runs == 1 { "" } else { "s" }
+                );
             }
             Err(e @ LoadError::Invalid(_)) => {
                 eprintln!("{e}");

@@ -139,7 +139,12 @@ pub async fn execute(
 
 /// Send `n` copies of `spec` (output capped at 32 tokens) through the cap; succeed if any
 /// does, else return the first error.
-pub async fn warmup(target: Arc<Target>, spec: &RequestSpec, n: u32, cap: Option<u32>) -> Result<(), String> {
+pub async fn warmup(
+    target: Arc<Target>,
+    spec: &RequestSpec,
+    n: u32,
+    cap: Option<u32>,
+) -> Result<(), String> {
     let spec = RequestSpec {
         output_len: spec.output_len.min(32),
         ..spec.clone()
@@ -185,7 +190,10 @@ async fn send(target: &Target, body: Bytes, start: Instant, output_len: u32) -> 
     let result = timeout_at(deadline, exchange(target, body, start, &mut rec, &mut st)).await;
     rec.end_s = since(start);
     let outcome = match result {
-        Err(_) => Err((Outcome::Timeout, format!("no response within {} s", target.options.timeout_s))),
+        Err(_) => Err((
+            Outcome::Timeout,
+            format!("no response within {} s", target.options.timeout_s),
+        )),
         Ok(r) => r,
     };
     match outcome {
@@ -253,7 +261,12 @@ async fn exchange(
         let reason = status.canonical_reason().unwrap_or("");
         let text = resp.text().await.unwrap_or_default();
         let text: String = text.chars().take(1000).collect();
-        return Err((Outcome::Http { status: status.as_u16() }, format!("{reason}: {text}")));
+        return Err((
+            Outcome::Http {
+                status: status.as_u16(),
+            },
+            format!("{reason}: {text}"),
+        ));
     }
     if !target.options.stream {
         let bytes = resp.bytes().await.map_err(|e| transport(&e))?;
@@ -271,31 +284,37 @@ async fn exchange(
     let mut done = false;
     let mut last_token = 0.0;
     let mut stream = resp.bytes_stream();
-    let mut on_events = |events: &mut Vec<sse::Event>, now: f64, done: &mut bool| -> Result<(), Failure> {
-        for ev in events.drain(..) {
-            if sse::is_done(&ev.data) {
-                *done = true;
-                continue;
+    let mut on_events =
+        |events: &mut Vec<sse::Event>, now: f64, done: &mut bool| -> Result<(), Failure> {
+            for ev in events.drain(..) {
+                if sse::is_done(&ev.data) {
+                    *done = true;
+                    continue;
+                }
+                let n = target.protocol.frame(&ev.data, st).map_err(frame_failure)?;
+                if n == 0 {
+                    continue;
+                }
+                rec.chunks += 1;
+                if rec.first_token_s.is_none() {
+                    rec.first_token_s = Some(now);
+                } else {
+                    let gap = (now - last_token) / n as f64;
+                    rec.itl_s.extend(std::iter::repeat_n(gap, n as usize));
+                }
+                last_token = now;
             }
-            let n = target.protocol.frame(&ev.data, st).map_err(frame_failure)?;
-            if n == 0 {
-                continue;
-            }
-            rec.chunks += 1;
-            if rec.first_token_s.is_none() {
-                rec.first_token_s = Some(now);
-            } else {
-                let gap = (now - last_token) / n as f64;
-                rec.itl_s.extend(std::iter::repeat_n(gap, n as usize));
-            }
-            last_token = now;
-        }
-        Ok(())
-    };
+            Ok(())
+        };
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| {
             let (_, msg) = transport(&e);
-            (Outcome::Stream { problem: StreamProblem::Read }, msg)
+            (
+                Outcome::Stream {
+                    problem: StreamProblem::Read,
+                },
+                msg,
+            )
         })?;
         let now = since(start);
         parser.push(&chunk, &mut events);
@@ -308,7 +327,12 @@ async fn exchange(
             sse::EndState::Clean => "the stream ended without `data: [DONE]`",
             sse::EndState::PartialEvent => "the stream ended inside an event",
         };
-        return Err((Outcome::Stream { problem: StreamProblem::EarlyClose }, why.into()));
+        return Err((
+            Outcome::Stream {
+                problem: StreamProblem::EarlyClose,
+            },
+            why.into(),
+        ));
     }
     Ok(())
 }

@@ -70,7 +70,11 @@ pub fn percentile(sorted: &[f64], q: f64) -> f64 {
     let t = pos - lo as f64;
     let (a, b) = (sorted[lo], sorted[hi]);
     let d = b - a;
-    if t >= 0.5 { b - d * (1.0 - t) } else { a + d * t }
+    if t >= 0.5 {
+        b - d * (1.0 - t)
+    } else {
+        a + d * t
+    }
 }
 
 /// Everything reported about one run.
@@ -240,7 +244,14 @@ mod tests {
         assert_eq!(Dist::of(&[]), Dist::default());
     }
 
-    fn rec(sent: f64, first: f64, end: f64, itl: &[f64], out: Option<u32>, text: &str) -> RequestRecord {
+    fn rec(
+        sent: f64,
+        first: f64,
+        end: f64,
+        itl: &[f64],
+        out: Option<u32>,
+        text: &str,
+    ) -> RequestRecord {
         RequestRecord {
             index: 0,
             intended_s: sent,
@@ -274,7 +285,10 @@ mod tests {
         let s = summarize(&records, 2.0, &tok);
         assert_eq!((s.completed, s.failed), (2, 1));
         assert_eq!(s.failures.get("http_503"), Some(&1));
-        assert_eq!((s.total_input, s.total_output, s.total_output_retokenized), (20, 6, 6));
+        assert_eq!(
+            (s.total_input, s.total_output, s.total_output_retokenized),
+            (20, 6, 6)
+        );
         assert_eq!(s.request_throughput, 1.0);
         assert_eq!(s.output_throughput, 3.0);
         assert_eq!(s.total_throughput, 13.0);

@@ -40,7 +40,10 @@ fn axes(s: &Scenario) -> [(&'static str, usize); 4] {
         ("targets", s.targets.len()),
         ("datasets", s.datasets.len()),
         ("load.request_rate", s.load.request_rate.values().len()),
-        ("load.max_concurrency", s.load.max_concurrency.values().len()),
+        (
+            "load.max_concurrency",
+            s.load.max_concurrency.values().len(),
+        ),
     ]
 }
 
@@ -111,10 +114,13 @@ impl Plan {
         let n = self.runs.len();
         let _ = writeln!(
             out,
-            "scenario {}: {n} run{} ({:?} sweep), seed {}",
+            "scenario {}: {n} run{} ({} sweep), seed {}",
             s.name,
             if n == 1 { "" } else { "s" },
-            s.sweep.mode,
+            match s.sweep.mode {
+                SweepMode::Product => "product",
+                SweepMode::Zip => "zip",
+            },
             s.seed
         );
         let width = self.runs.iter().map(|r| r.id.len()).max().unwrap_or(0);
@@ -172,6 +178,13 @@ mod tests {
         );
         let p = build(&s);
         let ids: Vec<&str> = p.runs.iter().map(|r| r.id.as_str()).collect();
-        assert_eq!(ids, ["a/x/rate=1/conc=8", "b/y/rate=2/conc=8", "c/z/rate=3/conc=8"]);
+        assert_eq!(
+            ids,
+            [
+                "a/x/rate=1/conc=8",
+                "b/y/rate=2/conc=8",
+                "c/z/rate=3/conc=8"
+            ]
+        );
     }
 }

@@ -54,7 +54,11 @@ pub async fn run(s: &Scenario, plan: &Plan, opts: &RunOptions) -> Result<SweepOu
                 let url = server.base_url();
                 eprintln!("embedded server for target `{}` listening on {url}", t.name);
                 servers.insert(i, server);
-                let model = t.model.clone().or(s.model.clone()).unwrap_or(cfg.model.clone());
+                let model = t
+                    .model
+                    .clone()
+                    .or(s.model.clone())
+                    .unwrap_or(cfg.model.clone());
                 (url, model)
             }
             (None, Some(url)) => {
@@ -70,12 +74,22 @@ pub async fn run(s: &Scenario, plan: &Plan, opts: &RunOptions) -> Result<SweepOu
         };
         let proto = protocol::for_backend(t.backend)
             .with_context(|| protocol::unsupported(t.backend).unwrap_or_default())?;
-        let target = Target::new(client.clone(), &base_url, &t.headers, proto, model, s.request.clone())?;
+        let target = Target::new(
+            client.clone(),
+            &base_url,
+            &t.headers,
+            proto,
+            model,
+            s.request.clone(),
+        )?;
         targets.push(Arc::new(target));
     }
 
     let mut workloads: HashMap<usize, Vec<RequestSpec>> = HashMap::new();
-    let mut outcome = SweepOutcome { dir: results.dir().to_owned(), ..Default::default() };
+    let mut outcome = SweepOutcome {
+        dir: results.dir().to_owned(),
+        ..Default::default()
+    };
     let n = plan.runs.len();
     for spec in &plan.runs {
         eprintln!("\n[{}/{n}] {}", spec.index + 1, spec.id);
@@ -89,11 +103,19 @@ pub async fn run(s: &Scenario, plan: &Plan, opts: &RunOptions) -> Result<SweepOu
         if warm > 0 && !requests.is_empty() {
             println!("Starting warmup with {warm} sequences...");
             match engine::warmup(target.clone(), &requests[0], warm, cap).await {
-                Ok(()) => println!("Warmup completed with {warm} sequences. Starting main benchmark run..."),
+                Ok(()) => println!(
+                    "Warmup completed with {warm} sequences. Starting main benchmark run..."
+                ),
                 Err(e) => eprintln!("warning: warmup failed (every warmup request failed): {e}"),
             }
         }
-        let offsets = schedule::offsets(requests.len(), spec.request_rate, s.load.arrival, s.load.burstiness, spec.seed);
+        let offsets = schedule::offsets(
+            requests.len(),
+            spec.request_rate,
+            s.load.arrival,
+            s.load.burstiness,
+            spec.seed,
+        );
         let done = engine::execute(target, requests, &offsets, cap).await;
         let summary = metrics::summarize(&done.records, done.duration_s, &tokenizer);
         let t = &s.targets[spec.target];
@@ -113,7 +135,11 @@ pub async fn run(s: &Scenario, plan: &Plan, opts: &RunOptions) -> Result<SweepOu
         };
         print!("{}", report::block(&info, &summary));
         if summary.failed > 0 {
-            let kinds: Vec<String> = summary.failures.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+            let kinds: Vec<String> = summary
+                .failures
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect();
             println!("Failed requests: {} ({})", summary.failed, kinds.join(", "));
             if let Some(first) = done.records.iter().find_map(|r| r.error.as_deref()) {
                 println!("First error: {first}");
@@ -136,7 +162,13 @@ pub async fn run(s: &Scenario, plan: &Plan, opts: &RunOptions) -> Result<SweepOu
 /// The first model id listed by `GET {base}/v1/models` (bench_serving's auto-select).
 async fn first_model(client: &reqwest::Client, base_url: &str) -> Result<String> {
     let url = format!("{}/v1/models", base_url.trim_end_matches('/'));
-    let v: serde_json::Value = client.get(&url).send().await?.error_for_status()?.json().await?;
+    let v: serde_json::Value = client
+        .get(&url)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
     v["data"][0]["id"]
         .as_str()
         .map(str::to_owned)

@@ -15,7 +15,13 @@ use crate::scenario::{Arrival, Rate};
 const SCHEDULE_STREAM: u64 = 0x7363_6865_6475_6c65;
 
 /// Due times (seconds from the run start) of `n` requests.
-pub fn offsets(n: usize, rate: Rate, arrival: Arrival, burstiness: Option<f64>, seed: u64) -> Vec<f64> {
+pub fn offsets(
+    n: usize,
+    rate: Rate,
+    arrival: Arrival,
+    burstiness: Option<f64>,
+    seed: u64,
+) -> Vec<f64> {
     let Rate::PerSecond(rate) = rate else {
         return vec![0.0; n];
     };
@@ -52,7 +58,10 @@ mod tests {
 
     #[test]
     fn infinite_rate_sends_everything_at_once() {
-        assert_eq!(offsets(3, Rate::Infinite, Arrival::Poisson, None, 1), vec![0.0; 3]);
+        assert_eq!(
+            offsets(3, Rate::Infinite, Arrival::Poisson, None, 1),
+            vec![0.0; 3]
+        );
     }
 
     #[test]
@@ -82,7 +91,13 @@ mod tests {
     #[test]
     fn seeded_and_reproducible() {
         let a = offsets(50, Rate::PerSecond(3.0), Arrival::Poisson, None, 9);
-        assert_eq!(a, offsets(50, Rate::PerSecond(3.0), Arrival::Poisson, None, 9));
-        assert_ne!(a, offsets(50, Rate::PerSecond(3.0), Arrival::Poisson, None, 10));
+        assert_eq!(
+            a,
+            offsets(50, Rate::PerSecond(3.0), Arrival::Poisson, None, 9)
+        );
+        assert_ne!(
+            a,
+            offsets(50, Rate::PerSecond(3.0), Arrival::Poisson, None, 10)
+        );
     }
 }

@@ -217,6 +217,9 @@ mod tests {
     #[test]
     fn missing_file_says_what_to_give() {
         let e = Tokenizer::from_setting(Some("/nonexistent/tok.json")).unwrap_err();
-        assert!(e.to_string().contains("give a path to a tokenizer.json"), "{e}");
+        assert!(
+            e.to_string().contains("give a path to a tokenizer.json"),
+            "{e}"
+        );
     }
 }

@@ -102,7 +102,13 @@ mod tests {
     #[test]
     fn same_seed_same_requests() {
         let tok = Tokenizer::builtin();
-        assert_eq!(build(&dataset(20, 0.0), 3, &tok), build(&dataset(20, 0.0), 3, &tok));
-        assert_ne!(build(&dataset(20, 0.0), 3, &tok), build(&dataset(20, 0.0), 4, &tok));
+        assert_eq!(
+            build(&dataset(20, 0.0), 3, &tok),
+            build(&dataset(20, 0.0), 3, &tok)
+        );
+        assert_ne!(
+            build(&dataset(20, 0.0), 3, &tok),
+            build(&dataset(20, 0.0), 4, &tok)
+        );
     }
 }

@@ -92,9 +92,9 @@ pub fn for_backend(backend: Backend) -> Option<Box<dyn Protocol>> {
 /// Why a backend cannot be used, for validation; `None` when it is supported.
 pub fn unsupported(backend: Backend) -> Option<String> {
     match backend {
-        Backend::Gserver => Some(
-            "backend `gserver` is not supported (bench_serving's is a stub too)".to_owned(),
-        ),
+        Backend::Gserver => {
+            Some("backend `gserver` is not supported (bench_serving's is a stub too)".to_owned())
+        }
         b if for_backend(b).is_none() => Some(format!(
             "backend `{}` is not supported yet; supported: sglang, sglang-native, sglang-oai, \
              sglang-oai-chat, vllm, vllm-chat, lmdeploy, lmdeploy-chat",

@@ -75,7 +75,9 @@ impl Protocol for Completions {
     fn frame(&self, data: &str, st: &mut StreamState) -> Result<u32, FrameError> {
         let v = json_frame(data)?;
         take_usage(&v, st);
-        let text = first_choice(&v).and_then(|c| c["text"].as_str()).unwrap_or("");
+        let text = first_choice(&v)
+            .and_then(|c| c["text"].as_str())
+            .unwrap_or("");
         Ok(push_text(st, text))
     }
 
@@ -112,14 +114,18 @@ impl Protocol for Chat {
     fn frame(&self, data: &str, st: &mut StreamState) -> Result<u32, FrameError> {
         let v = json_frame(data)?;
         take_usage(&v, st);
-        let text = first_choice(&v).map(|c| chat_text(&c["delta"])).unwrap_or_default();
+        let text = first_choice(&v)
+            .map(|c| chat_text(&c["delta"]))
+            .unwrap_or_default();
         Ok(push_text(st, &text))
     }
 
     fn whole(&self, body: &str, st: &mut StreamState) -> Result<u32, FrameError> {
         let v = json_frame(body)?;
         take_usage(&v, st);
-        let text = first_choice(&v).map(|c| chat_text(&c["message"])).unwrap_or_default();
+        let text = first_choice(&v)
+            .map(|c| chat_text(&c["message"]))
+            .unwrap_or_default();
         Ok(push_text(st, &text))
     }
 }
@@ -153,7 +159,10 @@ mod tests {
 
     #[test]
     fn extra_body_wins_and_suppresses_defaults() {
-        let extra = json!({"temperature": 0.7, "top_p": 0.9}).as_object().unwrap().clone();
+        let extra = json!({"temperature": 0.7, "top_p": 0.9})
+            .as_object()
+            .unwrap()
+            .clone();
         let body = Chat.body(&input(&extra));
         assert_eq!(
             body.to_string(),
@@ -166,7 +175,10 @@ mod tests {
         let extra = serde_json::Map::new();
         let mut i = input(&extra);
         i.include_usage = true;
-        assert_eq!(Completions.body(&i)["stream_options"], json!({"include_usage": true}));
+        assert_eq!(
+            Completions.body(&i)["stream_options"],
+            json!({"include_usage": true})
+        );
         i.stream = false;
         assert!(Completions.body(&i).get("stream_options").is_none());
     }
@@ -177,14 +189,35 @@ mod tests {
         let f = |d: &str, st: &mut StreamState| Completions.frame(d, st);
         assert_eq!(f(r#"{"choices":[{"text":" a"}]}"#, &mut st), Ok(1));
         assert_eq!(f(r#"{"choices":[{"text":""}]}"#, &mut st), Ok(0));
-        assert_eq!(f(r#"{"choices":[],"usage":{"completion_tokens":1,"prompt_tokens":3}}"#, &mut st), Ok(0));
+        assert_eq!(
+            f(
+                r#"{"choices":[],"usage":{"completion_tokens":1,"prompt_tokens":3}}"#,
+                &mut st
+            ),
+            Ok(0)
+        );
         assert_eq!(st.text, " a");
         assert_eq!((st.completion_tokens, st.prompt_tokens), (Some(1), Some(3)));
         let e = f(r#"{"error":{"message":"boom"}}"#, &mut st).unwrap_err();
-        assert_eq!((e.problem, e.message.as_str()), (StreamProblem::InBandError, "boom"));
-        assert_eq!(f("not json", &mut st).unwrap_err().problem, StreamProblem::Malformed);
+        assert_eq!(
+            (e.problem, e.message.as_str()),
+            (StreamProblem::InBandError, "boom")
+        );
+        assert_eq!(
+            f("not json", &mut st).unwrap_err().problem,
+            StreamProblem::Malformed
+        );
         let mut st = StreamState::default();
-        assert_eq!(Chat.frame(r#"{"choices":[{"delta":{"role":"assistant","content":""}}]}"#, &mut st), Ok(0));
-        assert_eq!(Chat.frame(r#"{"choices":[{"delta":{"content":"x"}}]}"#, &mut st), Ok(1));
+        assert_eq!(
+            Chat.frame(
+                r#"{"choices":[{"delta":{"role":"assistant","content":""}}]}"#,
+                &mut st
+            ),
+            Ok(0)
+        );
+        assert_eq!(
+            Chat.frame(r#"{"choices":[{"delta":{"content":"x"}}]}"#, &mut st),
+            Ok(1)
+        );
     }
 }

@@ -43,7 +43,10 @@ impl Protocol for Generate {
             return Ok(0);
         }
         let Some(total) = usage_u32(meta, "completion_tokens") else {
-            return Err(FrameError::malformed("no meta_info.completion_tokens", data));
+            return Err(FrameError::malformed(
+                "no meta_info.completion_tokens",
+                data,
+            ));
         };
         let new = total.saturating_sub(st.counted_tokens);
         if new == 0 {
@@ -87,9 +90,27 @@ mod tests {
     fn cumulative_frames_count_new_tokens() {
         let mut st = StreamState::default();
         let f = |d: &str, st: &mut StreamState| Generate.frame(d, st);
-        assert_eq!(f(r#"{"text":" a","meta_info":{"completion_tokens":1,"prompt_tokens":5}}"#, &mut st), Ok(1));
-        assert_eq!(f(r#"{"text":" a","meta_info":{"completion_tokens":1}}"#, &mut st), Ok(0));
-        assert_eq!(f(r#"{"text":" a b c","meta_info":{"completion_tokens":3}}"#, &mut st), Ok(2));
+        assert_eq!(
+            f(
+                r#"{"text":" a","meta_info":{"completion_tokens":1,"prompt_tokens":5}}"#,
+                &mut st
+            ),
+            Ok(1)
+        );
+        assert_eq!(
+            f(
+                r#"{"text":" a","meta_info":{"completion_tokens":1}}"#,
+                &mut st
+            ),
+            Ok(0)
+        );
+        assert_eq!(
+            f(
+                r#"{"text":" a b c","meta_info":{"completion_tokens":3}}"#,
+                &mut st
+            ),
+            Ok(2)
+        );
         assert_eq!(st.text, " a b c");
         assert_eq!((st.completion_tokens, st.prompt_tokens), (Some(3), Some(5)));
     }

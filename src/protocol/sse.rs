@@ -23,14 +23,14 @@
 //! UTF-8 is replaced lossily (U+FFFD), never panics.
 //!
 //! ```
-//! use sse::sse::{EndState, Parser};
+//! use runner::protocol::sse::{self, EndState, Parser};
 //! let mut p = Parser::new();
 //! let mut out = Vec::new();
 //! p.push(b"data: hel", &mut out);
 //! p.push(b"lo\n\ndata: [DONE]\n", &mut out);
 //! assert_eq!(p.finish(&mut out), EndState::PartialEvent);
 //! assert_eq!(out[0].data, "hello");
-//! assert!(sse::sse::is_done(&out[1].data));
+//! assert!(sse::is_done(&out[1].data));
 //! ```
 
 /// One dispatched server-sent event.

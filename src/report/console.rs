@@ -31,7 +31,11 @@ pub fn block(info: &RunInfo, s: &Summary) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "\n{:=^50}", " Serving Benchmark Result ");
     row(&mut out, "Backend:", &info.backend);
-    row(&mut out, "Traffic request rate:", info.request_rate.python_str());
+    row(
+        &mut out,
+        "Traffic request rate:",
+        info.request_rate.python_str(),
+    );
     match info.max_concurrency.limit() {
         Some(n) => row(&mut out, "Max request concurrency:", n),
         None => row(&mut out, "Max request concurrency:", "not set"),
@@ -41,13 +45,41 @@ pub fn block(info: &RunInfo, s: &Summary) -> String {
     row(&mut out, "Total input tokens:", s.total_input);
     row(&mut out, "Total input text tokens:", s.total_input_text);
     row(&mut out, "Total generated tokens:", s.total_output);
-    row(&mut out, "Total generated tokens (retokenized):", s.total_output_retokenized);
-    rowf(&mut out, "Request throughput (req/s):", s.request_throughput);
-    rowf(&mut out, "Input token throughput (tok/s):", s.input_throughput);
-    rowf(&mut out, "Output token throughput (tok/s):", s.output_throughput);
-    rowf(&mut out, "Peak output token throughput (tok/s):", s.max_output_tokens_per_s);
-    row(&mut out, "Peak concurrent requests:", s.max_concurrent_requests);
-    rowf(&mut out, "Total token throughput (tok/s):", s.total_throughput);
+    row(
+        &mut out,
+        "Total generated tokens (retokenized):",
+        s.total_output_retokenized,
+    );
+    rowf(
+        &mut out,
+        "Request throughput (req/s):",
+        s.request_throughput,
+    );
+    rowf(
+        &mut out,
+        "Input token throughput (tok/s):",
+        s.input_throughput,
+    );
+    rowf(
+        &mut out,
+        "Output token throughput (tok/s):",
+        s.output_throughput,
+    );
+    rowf(
+        &mut out,
+        "Peak output token throughput (tok/s):",
+        s.max_output_tokens_per_s,
+    );
+    row(
+        &mut out,
+        "Peak concurrent requests:",
+        s.max_concurrent_requests,
+    );
+    rowf(
+        &mut out,
+        "Total token throughput (tok/s):",
+        s.total_throughput,
+    );
     rowf(&mut out, "Concurrency:", s.concurrency);
     section(&mut out, "End-to-End Latency");
     dist(&mut out, "E2E Latency", &s.e2e_ms);
@@ -60,4 +92,96 @@ pub fn block(info: &RunInfo, s: &Summary) -> String {
     rowf(&mut out, "Max ITL (ms):", s.max_itl_ms);
     let _ = writeln!(out, "{}", "=".repeat(50));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{Concurrency, Rate};
+
+    #[test]
+    fn block_has_bench_serving_layout() {
+        let info = RunInfo {
+            run_id: "a/b/rate=8/conc=none".into(),
+            scenario: "s".into(),
+            target: "a".into(),
+            backend: "sglang".into(),
+            dataset: "b".into(),
+            dataset_kind: "random".into(),
+            request_rate: Rate::PerSecond(8.0),
+            max_concurrency: Concurrency(0),
+            seed: 1,
+            random: None,
+        };
+        let s = Summary {
+            completed: 10,
+            duration_s: 2.345,
+            total_input: 1000,
+            total_input_text: 1000,
+            request_throughput: 4.264,
+            ttft_ms: Dist {
+                mean: 50.125,
+                ..Dist::default()
+            },
+            max_itl_ms: 12.0,
+            ..Summary::default()
+        };
+        let text = block(&info, &s);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "");
+        assert_eq!(
+            lines[1],
+            "============ Serving Benchmark Result ============"
+        );
+        assert_eq!(
+            lines[2],
+            "Backend:                                 sglang    "
+        );
+        assert_eq!(
+            lines[3],
+            "Traffic request rate:                    8.0       "
+        );
+        assert_eq!(
+            lines[4],
+            "Max request concurrency:                 not set   "
+        );
+        assert_eq!(
+            lines[5],
+            "Successful requests:                     10        "
+        );
+        assert_eq!(
+            lines[6],
+            "Benchmark duration (s):                  2.35      "
+        );
+        assert_eq!(
+            lines[11],
+            "Request throughput (req/s):              4.26      "
+        );
+        assert_eq!(
+            lines[18],
+            "----------------End-to-End Latency----------------"
+        );
+        assert_eq!(
+            lines[24],
+            "---------------Time to First Token----------------"
+        );
+        assert_eq!(
+            lines[25],
+            "Mean TTFT (ms):                          50.12     "
+        );
+        assert_eq!(
+            lines[30],
+            "-----Time per Output Token (excl. 1st token)------"
+        );
+        assert_eq!(
+            lines[36],
+            "---------------Inter-Token Latency----------------"
+        );
+        assert_eq!(
+            lines[42],
+            "Max ITL (ms):                            12.00     "
+        );
+        assert_eq!(lines[43], "=".repeat(50));
+        assert_eq!(lines.len(), 44);
+    }
 }

@@ -60,16 +60,19 @@ impl SummaryCsv {
             BufReader::new(f).lines().next().transpose()?
         };
         let header = COLUMNS.join(",");
-        if let Some(first) = &existing {
-            if !first.is_empty() && *first != header {
-                bail!(
-                    "{} has different columns (another runner version wrote it); move it away or run with --fresh",
-                    path.display()
-                );
-            }
+        if let Some(first) = &existing
+            && !first.is_empty()
+            && *first != header
+        {
+            bail!(
+                "{} has different columns (another runner version wrote it); move it away or run with --fresh",
+                path.display()
+            );
         }
         let file = super::open_append(path, fresh)?;
-        let mut writer = csv::WriterBuilder::new().has_headers(false).from_writer(file);
+        let mut writer = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(file);
         if existing.as_deref().is_none_or(str::is_empty) {
             writer.write_record(COLUMNS)?;
             writer.flush()?;
@@ -86,7 +89,9 @@ impl SummaryCsv {
                 v => v.to_string(),
             })
             .collect();
-        self.writer.write_record(&row).context("writing summary.csv")?;
+        self.writer
+            .write_record(&row)
+            .context("writing summary.csv")?;
         self.writer.flush()?;
         Ok(())
     }

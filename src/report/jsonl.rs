@@ -45,7 +45,10 @@ pub fn result_json(info: &RunInfo, s: &Summary) -> Map<String, Value> {
     put("total_input_text_tokens", json!(s.total_input_text));
     put("total_input_vision_tokens", json!(s.total_input_vision));
     put("total_output_tokens", json!(s.total_output));
-    put("total_output_tokens_retokenized", json!(s.total_output_retokenized));
+    put(
+        "total_output_tokens_retokenized",
+        json!(s.total_output_retokenized),
+    );
     put("request_throughput", json!(s.request_throughput));
     put("input_throughput", json!(s.input_throughput));
     put("output_throughput", json!(s.output_throughput));

@@ -78,7 +78,12 @@ impl Results {
     }
 
     /// Append one finished run everywhere, flushed before returning.
-    pub fn run_done(&mut self, info: &RunInfo, s: &Summary, records: &[RequestRecord]) -> Result<()> {
+    pub fn run_done(
+        &mut self,
+        info: &RunInfo,
+        s: &Summary,
+        records: &[RequestRecord],
+    ) -> Result<()> {
         let line = serde_json::Value::Object(result_json(info, s));
         writeln!(self.runs, "{line}")?;
         self.runs.flush()?;

@@ -47,11 +47,12 @@ impl<T: JsonSchema> JsonSchema for Axis<T> {
 }
 
 /// A request rate in requests per second; `inf` sends every request at once.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub enum Rate {
     /// A finite rate (> 0).
     PerSecond(f64),
     /// No pacing: all requests are due at the start.
+    #[default]
     Infinite,
 }
 
@@ -89,12 +90,6 @@ impl fmt::Display for Rate {
             Rate::PerSecond(r) => write!(f, "{r}"),
             Rate::Infinite => f.write_str("inf"),
         }
-    }
-}
-
-impl Default for Rate {
-    fn default() -> Self {
-        Rate::Infinite
     }
 }
 
@@ -197,7 +192,10 @@ mod tests {
     #[test]
     fn rate_parses_numbers_and_inf() {
         let r: Vec<Rate> = serde_json::from_str(r#"[1, 2.5, "inf"]"#).unwrap();
-        assert_eq!(r, vec![Rate::PerSecond(1.0), Rate::PerSecond(2.5), Rate::Infinite]);
+        assert_eq!(
+            r,
+            vec![Rate::PerSecond(1.0), Rate::PerSecond(2.5), Rate::Infinite]
+        );
         assert!(serde_json::from_str::<Rate>("0").is_err());
         assert!(serde_json::from_str::<Rate>(r#""fast""#).is_err());
     }

@@ -94,8 +94,8 @@ pub fn load(path: &Path) -> Result<Loaded, LoadError> {
 
 /// Interpolate, parse and validate scenario text; `file` names it in diagnostics.
 pub fn load_str(text: &str, file: &str, format: Format) -> Result<Scenario, LoadError> {
-    let text = interpolate(text, file, |name| std::env::var(name).ok())
-        .map_err(LoadError::Invalid)?;
+    let text =
+        interpolate(text, file, |name| std::env::var(name).ok()).map_err(LoadError::Invalid)?;
     let value = parse(&text, file, format).map_err(|d| LoadError::Invalid(vec![d]))?;
     let locations = Locations::build(&text, format);
     validate::check(value, file, &locations).map_err(LoadError::Invalid)
@@ -120,9 +120,9 @@ pub fn interpolate(
         while let Some(at) = rest.find('$') {
             out.push_str(&rest[..at]);
             let tail = &rest[at..];
-            if tail.starts_with("$${") {
+            if let Some(after) = tail.strip_prefix("$${") {
                 out.push_str("${");
-                rest = &tail[3..];
+                rest = after;
             } else if let Some(body) = tail.strip_prefix("${") {
                 let col = line.len() - tail.len() + 1;
                 let Some(end) = body.find('}') else {
@@ -140,7 +140,10 @@ pub fn interpolate(
                     Some((n, d)) => (n, Some(d)),
                     None => (expr, None),
                 };
-                match (env(name).filter(|v| !v.is_empty() || default.is_none()), default) {
+                match (
+                    env(name).filter(|v| !v.is_empty() || default.is_none()),
+                    default,
+                ) {
                     (Some(v), _) => out.push_str(&v),
                     (None, Some(d)) => out.push_str(d),
                     (None, None) => problems.push(
@@ -193,12 +196,7 @@ pub fn parse(text: &str, file: &str, format: Format) -> Result<Value, Diagnostic
                     .span()
                     .map(|s| Pos::from_offset(text, s.start))
                     .unwrap_or(Pos::new(1, 1));
-                Diagnostic::at(
-                    file,
-                    pos,
-                    "",
-                    format!("TOML syntax error: {}", e.message()),
-                )
+                Diagnostic::at(file, pos, "", format!("TOML syntax error: {}", e.message()))
             })?;
             Ok(toml_to_json(toml::Value::Table(table)))
         }

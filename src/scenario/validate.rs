@@ -98,9 +98,8 @@ pub fn check(mut value: Value, file: &str, loc: &Locations) -> Result<Scenario, 
         diags.dedup();
         return Err(diags);
     }
-    let scenario: Scenario = serde_json::from_value(value).map_err(|e| {
-        vec![Diagnostic::at(file, Pos::new(1, 1), "", e.to_string())]
-    })?;
+    let scenario: Scenario = serde_json::from_value(value)
+        .map_err(|e| vec![Diagnostic::at(file, Pos::new(1, 1), "", e.to_string())])?;
     semantic(&scenario, file, loc)?;
     Ok(scenario)
 }
@@ -112,7 +111,8 @@ fn schema() -> &'static Value {
 
 fn validator() -> &'static Validator {
     static VALIDATOR: OnceLock<Validator> = OnceLock::new();
-    VALIDATOR.get_or_init(|| jsonschema::validator_for(schema()).expect("generated schema compiles"))
+    VALIDATOR
+        .get_or_init(|| jsonschema::validator_for(schema()).expect("generated schema compiles"))
 }
 
 type Sink<'a> = dyn FnMut(&str, String, Option<String>) + 'a;
@@ -153,23 +153,29 @@ fn alternatives(
     let at_kind = |b: &Vec<ValidationError<'static>>| {
         b.iter().any(|e| e.instance_path().as_str() == kind_ptr)
     };
-    if let Some(kind) = instance.get("kind") {
-        if !context.is_empty() && context.iter().all(at_kind) {
-            let expected: Vec<String> = context
-                .iter()
-                .flatten()
-                .filter_map(|e| match e.kind() {
-                    ValidationErrorKind::Constant { expected_value } => {
-                        expected_value.as_str().map(str::to_owned)
-                    }
-                    _ => None,
-                })
-                .collect();
-            let got = kind.as_str().map_or_else(|| kind.to_string(), str::to_owned);
-            let hint = closest(&got, &expected).map(|c| format!("did you mean `{c}`?"));
-            let msg = format!("unknown kind `{got}`; expected one of: {}", expected.join(", "));
-            return sink(&kind_ptr, msg, hint);
-        }
+    if let Some(kind) = instance.get("kind")
+        && !context.is_empty()
+        && context.iter().all(at_kind)
+    {
+        let expected: Vec<String> = context
+            .iter()
+            .flatten()
+            .filter_map(|e| match e.kind() {
+                ValidationErrorKind::Constant { expected_value } => {
+                    expected_value.as_str().map(str::to_owned)
+                }
+                _ => None,
+            })
+            .collect();
+        let got = kind
+            .as_str()
+            .map_or_else(|| kind.to_string(), str::to_owned);
+        let hint = closest(&got, &expected).map(|c| format!("did you mean `{c}`?"));
+        let msg = format!(
+            "unknown kind `{got}`; expected one of: {}",
+            expected.join(", ")
+        );
+        return sink(&kind_ptr, msg, hint);
     }
     let candidates: Vec<&Vec<ValidationError<'static>>> = if instance.get("kind").is_some() {
         context.iter().filter(|b| !at_kind(b)).collect()
@@ -202,7 +208,15 @@ fn alternatives(
             .as_str()
             .and_then(|s| closest(s, &consts))
             .map(|c| format!("did you mean `{c}`?"));
-        let msg = format!("{} is not valid here; expected {}", short(instance), wanted.join(" or "));
+        let msg = if !consts.is_empty() && consts.len() == wanted.len() {
+            format!("{} is not one of: {}", short(instance), consts.join(", "))
+        } else {
+            format!(
+                "{} is not valid here; expected {}",
+                short(instance),
+                wanted.join(" or ")
+            )
+        };
         return sink(base, msg, hint);
     }
     let depth = |b: &Vec<ValidationError<'static>>| {
@@ -227,8 +241,8 @@ fn expectation(e: &ValidationError<'_>) -> String {
         ValidationErrorKind::Type { kind } => article_types(kind),
         ValidationErrorKind::Constant { expected_value } => format!("{expected_value}"),
         ValidationErrorKind::ExclusiveMinimum { limit } => format!("a number > {limit}"),
-        ValidationErrorKind::Minimum { limit } => format!("a number >= {limit}"),
-        ValidationErrorKind::Maximum { limit } => format!("a number <= {limit}"),
+        ValidationErrorKind::Minimum { limit } => format!("a value >= {limit}"),
+        ValidationErrorKind::Maximum { limit } => format!("a value <= {limit}"),
         ValidationErrorKind::MinItems { limit } => format!("a list of at least {limit}"),
         ValidationErrorKind::Enum { options } => format!("one of {options}"),
         _ => e.to_string(),
@@ -258,7 +272,10 @@ fn message(kind: &ValidationErrorKind, instance: &Value) -> String {
     match kind {
         ValidationErrorKind::Type { kind } => format!("expected {}, got {v}", article_types(kind)),
         ValidationErrorKind::Required { property } => {
-            format!("missing required field `{}`", property.as_str().unwrap_or("?"))
+            format!(
+                "missing required field `{}`",
+                property.as_str().unwrap_or("?")
+            )
         }
         ValidationErrorKind::Enum { options } => format!("{v} is not one of {options}"),
         ValidationErrorKind::Constant { expected_value } => {
@@ -266,9 +283,14 @@ fn message(kind: &ValidationErrorKind, instance: &Value) -> String {
         }
         ValidationErrorKind::Minimum { limit } => format!("{v} is less than the minimum {limit}"),
         ValidationErrorKind::Maximum { limit } => format!("{v} is more than the maximum {limit}"),
-        ValidationErrorKind::ExclusiveMinimum { limit } => format!("{v} must be greater than {limit}"),
+        ValidationErrorKind::ExclusiveMinimum { limit } => {
+            format!("{v} must be greater than {limit}")
+        }
         ValidationErrorKind::MinItems { limit } => {
-            format!("needs at least {limit} entr{}", if *limit == 1 { "y" } else { "ies" })
+            format!(
+                "needs at least {limit} entr{}",
+                if *limit == 1 { "y" } else { "ies" }
+            )
         }
         ValidationErrorKind::Pattern { pattern } => format!("{v} does not match `{pattern}`"),
         other => format!("{v}: {other:?}"),
@@ -383,17 +405,18 @@ fn semantic(s: &Scenario, file: &str, loc: &Locations) -> Result<(), Vec<Diagnos
         ),
         _ => {}
     }
-    if s.sweep.mode == SweepMode::Zip {
-        if let Err(axes) = crate::plan::zip_len(s) {
-            let lens: Vec<String> = axes.iter().map(|(n, l)| format!("{n} has {l}")).collect();
-            for (name, _) in &axes {
-                push(
-                    format!("/{}", name.replace('.', "/")),
-                    format!("`sweep.mode: zip` needs lists of equal length ({})", lens.join(", ")),
-                    Some("make the lists the same length, give a single value, or use `mode: product`"),
-                );
-            }
-        }
+    if s.sweep.mode == SweepMode::Zip
+        && let Err(axes) = crate::plan::zip_len(s)
+    {
+        let lens: Vec<String> = axes.iter().map(|(n, l)| format!("{n} has {l}")).collect();
+        push(
+            "/sweep/mode".into(),
+            format!(
+                "`sweep.mode: zip` needs lists of equal length ({})",
+                lens.join(", ")
+            ),
+            Some("make the lists the same length, give a single value, or use `mode: product`"),
+        );
     }
     if diags.is_empty() { Ok(()) } else { Err(diags) }
 }

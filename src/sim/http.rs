@@ -66,7 +66,7 @@ async fn completions(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
     let arrival = Instant::now();
     let req = match parse(&body) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let prompt_tokens = match &req["prompt"] {
         Value::String(s) => sim.tokenizer.count(s) as u32,
@@ -78,14 +78,21 @@ async fn completions(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
         _ => return error(StatusCode::BAD_REQUEST, "`prompt` is required"),
     };
     let max_tokens = u32_field(&req, "max_tokens").unwrap_or(16);
-    run(sim, &req, Api::Completions, arrival, prompt_tokens, max_tokens)
+    run(
+        sim,
+        &req,
+        Api::Completions,
+        arrival,
+        prompt_tokens,
+        max_tokens,
+    )
 }
 
 async fn chat(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
     let arrival = Instant::now();
     let req = match parse(&body) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let Some(messages) = req["messages"].as_array() else {
         return error(StatusCode::BAD_REQUEST, "`messages` is required");
@@ -114,7 +121,7 @@ async fn generate(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
     let arrival = Instant::now();
     let req = match parse(&body) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let prompt_tokens = match (&req["text"], &req["input_ids"]) {
         (Value::String(s), _) => sim.tokenizer.count(s) as u32,
@@ -125,9 +132,13 @@ async fn generate(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
     run(sim, &req, Api::Generate, arrival, prompt_tokens, max_tokens)
 }
 
-fn parse(body: &[u8]) -> Result<Value, Response> {
-    serde_json::from_slice(body)
-        .map_err(|e| error(StatusCode::BAD_REQUEST, &format!("invalid JSON body: {e}")))
+fn parse(body: &[u8]) -> Result<Value, Box<Response>> {
+    serde_json::from_slice(body).map_err(|e| {
+        Box::new(error(
+            StatusCode::BAD_REQUEST,
+            &format!("invalid JSON body: {e}"),
+        ))
+    })
 }
 
 fn u32_field(v: &Value, key: &str) -> Option<u32> {
@@ -154,7 +165,9 @@ fn run(
         prompt_tokens,
         max_tokens,
         stream: req["stream"].as_bool().unwrap_or(false),
-        include_usage: req["stream_options"]["include_usage"].as_bool().unwrap_or(false),
+        include_usage: req["stream_options"]["include_usage"]
+            .as_bool()
+            .unwrap_or(false),
     };
     if job.stream {
         stream(sim, job)
@@ -219,11 +232,17 @@ async fn generate_tokens(sim: Arc<Sim>, job: Job, tx: mpsc::Sender<Bytes>) {
         let last = k + 1 == n;
         let finish = if last { json!("length") } else { Value::Null };
         let frame = match job.api {
-            Api::Completions => json!({"id": id, "object": "text_completion", "created": 0, "model": sim.config.model,
-                "choices": [{"index": 0, "text": word, "logprobs": null, "finish_reason": finish}]}),
-            Api::Chat => json!({"id": id, "object": "chat.completion.chunk", "created": 0, "model": sim.config.model,
-                "choices": [{"index": 0, "delta": {"content": word}, "finish_reason": finish}]}),
-            Api::Generate => json!({"text": text, "meta_info": meta(&job, k + 1, last), "index": 0}),
+            Api::Completions => {
+                json!({"id": id, "object": "text_completion", "created": 0, "model": sim.config.model,
+                "choices": [{"index": 0, "text": word, "logprobs": null, "finish_reason": finish}]})
+            }
+            Api::Chat => {
+                json!({"id": id, "object": "chat.completion.chunk", "created": 0, "model": sim.config.model,
+                "choices": [{"index": 0, "delta": {"content": word}, "finish_reason": finish}]})
+            }
+            Api::Generate => {
+                json!({"text": text, "meta_info": meta(&job, k + 1, last), "index": 0})
+            }
         };
         times.push(Instant::now());
         if tx.send(sse(&frame)).await.is_err() {
@@ -235,7 +254,11 @@ async fn generate_tokens(sim: Arc<Sim>, job: Job, tx: mpsc::Sender<Bytes>) {
     let tail: Vec<Bytes> = if job.stream {
         let mut frames = Vec::new();
         if job.include_usage && job.api != Api::Generate {
-            let object = if job.api == Api::Chat { "chat.completion.chunk" } else { "text_completion" };
+            let object = if job.api == Api::Chat {
+                "chat.completion.chunk"
+            } else {
+                "text_completion"
+            };
             frames.push(sse(&json!({"id": id, "object": object, "created": 0,
                 "model": sim.config.model, "choices": [], "usage": usage})));
         }
@@ -243,11 +266,15 @@ async fn generate_tokens(sim: Arc<Sim>, job: Job, tx: mpsc::Sender<Bytes>) {
         frames
     } else {
         let body = match job.api {
-            Api::Completions => json!({"id": id, "object": "text_completion", "created": 0, "model": sim.config.model,
-                "choices": [{"index": 0, "text": text, "logprobs": null, "finish_reason": "length"}], "usage": usage}),
-            Api::Chat => json!({"id": id, "object": "chat.completion", "created": 0, "model": sim.config.model,
+            Api::Completions => {
+                json!({"id": id, "object": "text_completion", "created": 0, "model": sim.config.model,
+                "choices": [{"index": 0, "text": text, "logprobs": null, "finish_reason": "length"}], "usage": usage})
+            }
+            Api::Chat => {
+                json!({"id": id, "object": "chat.completion", "created": 0, "model": sim.config.model,
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "length"}],
-                "usage": usage}),
+                "usage": usage})
+            }
             Api::Generate => json!({"text": text, "meta_info": meta(&job, n, true)}),
         };
         vec![Bytes::from(body.to_string())]

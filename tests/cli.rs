@@ -1,0 +1,263 @@
+//! The binary as users run it: exit codes, messages, files.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+
+fn runner() -> Command {
+    Command::new(assert_cmd::cargo::cargo_bin!("runner"))
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// (line, field) of each diagnostic in validate's output.
+fn problems(stderr: &str) -> Vec<(usize, String)> {
+    stderr
+        .lines()
+        .filter(|l| !l.starts_with(' ') && l.contains(": "))
+        .filter_map(|l| {
+            let mut parts = l.splitn(4, ':');
+            let _file = parts.next()?;
+            let line = parts.next()?.parse().ok()?;
+            let _col = parts.next()?;
+            let field = parts.next()?.trim().split(':').next()?.to_owned();
+            Some((line, field))
+        })
+        .collect()
+}
+
+#[test]
+fn validate_reports_every_problem_with_its_line_in_yaml_and_toml() {
+    for (file, expected) in [
+        (
+            "tests/fixtures/three-problems.yaml",
+            [
+                (6usize, "targets[0].colour"),
+                (10, "datasets[0].num_prompts"),
+                (12, "sweep.mode"),
+            ],
+        ),
+        (
+            "tests/fixtures/three-problems.toml",
+            [
+                (7, "targets[0].colour"),
+                (12, "datasets[0].num_prompts"),
+                (15, "sweep.mode"),
+            ],
+        ),
+    ] {
+        let out = runner().args(["validate", file]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{file}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        let got = problems(&err);
+        let want: Vec<(usize, String)> =
+            expected.iter().map(|(l, f)| (*l, f.to_string())).collect();
+        assert_eq!(got, want, "{file}:\n{err}");
+        assert!(err.contains("unknown field `colour`"), "{err}");
+        assert!(err.contains("expected an integer, got `lots`"), "{err}");
+        assert!(err.contains("`zipp` is not one of: product, zip"), "{err}");
+        assert!(err.contains("did you mean `zip`?"), "{err}");
+        assert!(err.trim_end().ends_with("3 problems found"), "{err}");
+    }
+}
+
+#[test]
+fn validate_accepts_every_shipped_scenario() {
+    let mut files: Vec<String> = std::fs::read_dir("scenarios")
+        .unwrap()
+        .map(|e| e.unwrap().path().display().to_string())
+        .collect();
+    files.sort();
+    assert!(!files.is_empty());
+    let out = runner().arg("validate").args(&files).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        text.lines().filter(|l| l.contains(": ok (")).count(),
+        files.len(),
+        "{text}"
+    );
+}
+
+#[test]
+fn semantic_problems_are_reported_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        dir.path(),
+        "s.yaml",
+        "name: s\ntargets:\n  - {name: a, backend: vllm}\n  - {name: a, backend: trt, base_url: 'http://x:1'}\ndatasets:\n  - {name: r, kind: random}\nload:\n  request_rate: [1, 2, 3]\n  max_concurrency: [1, 2]\nsweep: {mode: zip}\n",
+    );
+    let out = runner().arg("validate").arg(&f).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for needle in [
+        ":3:5: targets[0]: a target needs `base_url` or `embedded`",
+        ":4:6: targets[1].name: target name `a` is used twice",
+        ":4:15: targets[1].backend: backend `trt` is not supported yet",
+        ":10:9: sweep.mode: `sweep.mode: zip` needs lists of equal length (targets has 2, load.request_rate has 3, load.max_concurrency has 2)",
+        "4 problems found",
+    ] {
+        assert!(err.contains(needle), "missing {needle:?} in:\n{err}");
+    }
+}
+
+#[test]
+fn unset_environment_variable_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        dir.path(),
+        "s.yaml",
+        "name: s\ntargets:\n  - name: a\n    backend: vllm\n    base_url: ${RUNNER_TEST_UNSET_URL}\ndatasets:\n  - {name: r, kind: random}\n",
+    );
+    let out = runner()
+        .arg("validate")
+        .arg(&f)
+        .env_remove("RUNNER_TEST_UNSET_URL")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(":5:15: environment variable `RUNNER_TEST_UNSET_URL` is not set"),
+        "{err}"
+    );
+    let ok = runner()
+        .arg("validate")
+        .arg(&f)
+        .env("RUNNER_TEST_UNSET_URL", "http://127.0.0.1:9")
+        .output()
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+}
+
+const MATRIX: &str = "name: m\ntargets:\n  - {name: a, backend: vllm, base_url: 'http://127.0.0.1:1'}\n  - {name: b, backend: sglang, base_url: 'http://127.0.0.1:2'}\n  - {name: c, backend: vllm-chat, embedded: {}}\ndatasets:\n  - {name: x, kind: random, num_prompts: 10}\n  - {name: y, kind: random, num_prompts: 10}\nload:\n  request_rate: [4, inf]\n  max_concurrency: 8\n";
+
+#[test]
+fn plan_prints_a_product_of_three_by_two_by_two() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "m.yaml", MATRIX);
+    let out = runner().arg("plan").arg(&f).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let ids: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().nth(1).unwrap())
+        .collect();
+    assert_eq!(ids.len(), 12, "{text}");
+    assert_eq!(ids[0], "a/x/rate=4/conc=8");
+    assert_eq!(ids[11], "c/y/rate=inf/conc=8");
+    insta::assert_snapshot!("plan_product", text);
+}
+
+#[test]
+fn plan_zips_equal_lists() {
+    let dir = tempfile::tempdir().unwrap();
+    let zipped = MATRIX.replace("request_rate: [4, inf]", "request_rate: [1, 2, 3]").replace(
+        "  - {name: y, kind: random, num_prompts: 10}\n",
+        "  - {name: y, kind: random, num_prompts: 10}\n  - {name: z, kind: random, num_prompts: 10}\n",
+    ) + "sweep: {mode: zip}\n";
+    let f = write(dir.path(), "z.yaml", &zipped);
+    let out = runner().arg("plan").arg(&f).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ids: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().nth(1).unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "a/x/rate=1/conc=8",
+            "b/y/rate=2/conc=8",
+            "c/z/rate=3/conc=8"
+        ]
+    );
+}
+
+#[test]
+fn schema_command_prints_the_committed_schema() {
+    let out = runner().arg("schema").output().unwrap();
+    let committed = std::fs::read_to_string("schema/scenario.schema.json").unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).trim_end() == committed.trim_end(),
+        "schema/scenario.schema.json is stale: run `cargo run -- schema > schema/scenario.schema.json`"
+    );
+}
+
+#[test]
+fn every_scenario_declares_the_schema() {
+    for e in std::fs::read_dir("scenarios").unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "yaml") {
+            let first = std::fs::read_to_string(&p)
+                .unwrap()
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_owned();
+            assert_eq!(
+                first,
+                "# yaml-language-server: $schema=../schema/scenario.schema.json",
+                "{}",
+                p.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn all_failed_run_exits_1_with_a_readable_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let f = write(
+        dir.path(),
+        "dead.yaml",
+        &format!(
+            "name: dead\nmodel: m\ntargets:\n  - {{name: dead, backend: vllm, base_url: 'http://127.0.0.1:{port}'}}\ndatasets:\n  - {{name: r, kind: random, num_prompts: 5, input_len: 8, output_len: 4}}\nload: {{warmup_requests: 0}}\n"
+        ),
+    );
+    let out = runner()
+        .arg("run")
+        .arg(&f)
+        .arg("--output")
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("Successful requests:                     0"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Failed requests: 5 (connect: 5)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("All requests failed in run dead/r/rate=inf/conc=none."),
+        "{stdout}"
+    );
+    let lines = std::fs::read_to_string(dir.path().join("out/runs.jsonl")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(lines.trim()).unwrap();
+    assert_eq!(v["failures"]["connect"], 5);
+}
