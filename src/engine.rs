@@ -65,6 +65,8 @@ impl Target {
         let input = BodyInput {
             model: &self.model,
             prompt: &spec.prompt,
+            images: &spec.images,
+            row_extra: &spec.extra_body,
             output_len: spec.output_len,
             stream: self.options.stream,
             ignore_eos: self.options.ignore_eos,

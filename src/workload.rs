@@ -9,15 +9,69 @@ use rand::{RngExt, SeedableRng};
 use crate::scenario::{Dataset, RandomDataset};
 use crate::tokenizer::Tokenizer;
 
-/// One request to send.
-#[derive(Debug, Clone, PartialEq)]
+/// One request to send: what a dataset row becomes (bench_serving's `DatasetRow`).
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct RequestSpec {
-    /// Prompt text.
-    pub prompt: String,
-    /// Prompt length in tokens (the dataset's target length).
+    /// The prompt.
+    pub prompt: Prompt,
+    /// Prompt length in tokens as the dataset counted it (text + vision).
     pub prompt_len: u32,
+    /// Text part of `prompt_len`.
+    pub text_prompt_len: u32,
+    /// Vision part of `prompt_len` (image datasets).
+    pub vision_prompt_len: u32,
     /// Output tokens to ask for.
     pub output_len: u32,
+    /// Images as data URIs (`data:image/png;base64,…`).
+    pub images: Vec<String>,
+    /// Extra body fields of this row; they win over the scenario's `request.extra_body`.
+    pub extra_body: serde_json::Map<String, serde_json::Value>,
+    /// Routing key header value (generated-shared-prefix `send_routing_key`).
+    pub routing_key: Option<String>,
+    /// Due time from a trace, in seconds from the start (trace replay).
+    pub timestamp_s: Option<f64>,
+}
+
+/// The prompt of a request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Prompt {
+    /// Plain text.
+    Text(String),
+    /// Token ids (bench_serving's `--tokenize-prompt`; native and completions APIs).
+    Ids(Vec<u32>),
+    /// A ready chat message list (`[{role, content}, …]`), sent verbatim to chat APIs.
+    Messages(Vec<serde_json::Value>),
+    /// User turns of a multi-turn conversation, replayed one request per turn.
+    Turns(Vec<String>),
+}
+
+impl Default for Prompt {
+    fn default() -> Self {
+        Prompt::Text(String::new())
+    }
+}
+
+impl Prompt {
+    /// The text, when the prompt is plain text.
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            Prompt::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl RequestSpec {
+    /// A text request whose whole prompt length is text.
+    pub fn text(prompt: impl Into<String>, prompt_len: u32, output_len: u32) -> RequestSpec {
+        RequestSpec {
+            prompt: Prompt::Text(prompt.into()),
+            prompt_len,
+            text_prompt_len: prompt_len,
+            output_len,
+            ..RequestSpec::default()
+        }
+    }
 }
 
 /// Stream of the dataset RNG, so prompts never depend on the arrival schedule.
@@ -53,11 +107,7 @@ fn random(d: &RandomDataset, rng: &mut ChaCha8Rng, tokenizer: &Tokenizer) -> Vec
         .map(|(in_len, out_len)| {
             ids.clear();
             ids.extend((0..in_len).map(|_| alphabet[rng.random_range(0..alphabet.len())]));
-            RequestSpec {
-                prompt: tokenizer.decode(&ids),
-                prompt_len: in_len,
-                output_len: out_len,
-            }
+            RequestSpec::text(tokenizer.decode(&ids), in_len, out_len)
         })
         .collect()
 }
@@ -84,7 +134,10 @@ mod tests {
         for r in &reqs {
             assert!((32..=64).contains(&r.prompt_len), "{}", r.prompt_len);
             assert!((8..=16).contains(&r.output_len), "{}", r.output_len);
-            assert_eq!(tok.count(&r.prompt), r.prompt_len as usize);
+            assert_eq!(
+                tok.count(r.prompt.as_text().unwrap()),
+                r.prompt_len as usize
+            );
         }
         assert!(reqs.iter().any(|r| r.prompt_len == 32) && reqs.iter().any(|r| r.prompt_len == 64));
     }

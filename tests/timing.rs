@@ -27,11 +27,7 @@ async fn ttft_and_itl_match_the_embedded_server_at_concurrency_100() {
     )
     .unwrap();
     let target = Arc::new(target);
-    let spec = RequestSpec {
-        prompt: "the of and to".into(),
-        prompt_len: 4,
-        output_len: 20,
-    };
+    let spec = RequestSpec::text("the of and to", 4, 20);
     let requests = vec![spec; 200];
     engine::warmup(target.clone(), &requests[0], 100, Some(100))
         .await

@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 
 use crate::record::StreamProblem;
 use crate::scenario::Backend;
+use crate::workload::Prompt;
 
 pub use openai::{Chat, Completions};
 pub use sglang::Generate;
@@ -19,8 +20,10 @@ pub use sglang::Generate;
 pub struct BodyInput<'a> {
     /// Value of the `model` field.
     pub model: &'a str,
-    /// The prompt text.
-    pub prompt: &'a str,
+    /// The prompt.
+    pub prompt: &'a Prompt,
+    /// Images as data URIs.
+    pub images: &'a [String],
     /// Output tokens to ask for.
     pub output_len: u32,
     /// Stream the response.
@@ -29,8 +32,33 @@ pub struct BodyInput<'a> {
     pub ignore_eos: bool,
     /// Ask for usage in the stream (OpenAI APIs).
     pub include_usage: bool,
-    /// Merged into the body last.
+    /// Merged into the body last (the scenario's `request.extra_body`).
     pub extra: &'a Map<String, Value>,
+    /// Merged after `extra` (the dataset row's own extra body).
+    pub row_extra: &'a Map<String, Value>,
+}
+
+impl BodyInput<'_> {
+    /// Whether a key is set by either extra body (then defaults must not be added).
+    pub fn extra_has(&self, key: &str) -> bool {
+        self.extra.contains_key(key) || self.row_extra.contains_key(key)
+    }
+
+    /// The prompt as a JSON string or token-id array, for text APIs. Chat-shaped prompts
+    /// become their first user text.
+    pub fn prompt_value(&self) -> Value {
+        match self.prompt {
+            Prompt::Text(s) => Value::from(s.as_str()),
+            Prompt::Ids(ids) => Value::from(ids.clone()),
+            Prompt::Turns(turns) => Value::from(turns.first().cloned().unwrap_or_default()),
+            Prompt::Messages(m) => Value::from(
+                m.iter()
+                    .filter_map(|m| m["content"].as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
+        }
+    }
 }
 
 /// Per-request parse state an adapter updates frame by frame.
@@ -121,10 +149,11 @@ fn json_frame(data: &str) -> Result<Value, FrameError> {
     Ok(v)
 }
 
-/// Copy `extra` over `body` (shallow, later keys win), as bench_serving's `payload.update`.
-fn merge(body: &mut Value, extra: &Map<String, Value>) {
+/// Copy the extra bodies over `body` (shallow, later keys win; the row's over the
+/// scenario's), as bench_serving's `payload.update({**extra, **row_extra})`.
+fn merge(body: &mut Value, input: &BodyInput<'_>) {
     if let Value::Object(m) = body {
-        for (k, v) in extra {
+        for (k, v) in input.extra.iter().chain(input.row_extra) {
             m.insert(k.clone(), v.clone());
         }
     }

@@ -8,6 +8,7 @@
 use serde_json::{Value, json};
 
 use super::{BodyInput, FrameError, Protocol, StreamState, json_frame, merge, usage_u32};
+use crate::workload::Prompt;
 
 /// `/v1/completions`.
 pub struct Completions;
@@ -18,16 +19,16 @@ pub struct Chat;
 /// Fields both APIs share, in bench_serving's order, then the extra body.
 fn finish_body(mut body: Value, input: &BodyInput<'_>) -> Value {
     let m = body.as_object_mut().expect("object");
-    if !input.extra.contains_key("temperature") {
+    if !input.extra_has("temperature") {
         m.insert("temperature".into(), json!(0.0));
     }
-    if !input.extra.contains_key("ignore_eos") {
+    if !input.extra_has("ignore_eos") {
         m.insert("ignore_eos".into(), json!(input.ignore_eos));
     }
     if input.stream && input.include_usage {
         m.insert("stream_options".into(), json!({"include_usage": true}));
     }
-    merge(&mut body, input.extra);
+    merge(&mut body, input);
     body
 }
 
@@ -64,7 +65,7 @@ impl Protocol for Completions {
     fn body(&self, input: &BodyInput<'_>) -> Value {
         let body = json!({
             "model": input.model,
-            "prompt": input.prompt,
+            "prompt": input.prompt_value(),
             "best_of": 1,
             "max_tokens": input.output_len,
             "stream": input.stream,
@@ -86,6 +87,25 @@ impl Protocol for Completions {
     }
 }
 
+/// bench_serving's chat messages: a ready list verbatim; text with images as one user message
+/// of image parts then the text part; plain text as one user message.
+fn messages(input: &BodyInput<'_>) -> Value {
+    if let Prompt::Messages(m) = input.prompt {
+        return Value::from(m.clone());
+    }
+    let text = input.prompt_value();
+    if input.images.is_empty() {
+        return json!([{"role": "user", "content": text}]);
+    }
+    let mut parts: Vec<Value> = input
+        .images
+        .iter()
+        .map(|url| json!({"type": "image_url", "image_url": {"url": url}}))
+        .collect();
+    parts.push(json!({"type": "text", "text": text}));
+    json!([{"role": "user", "content": parts}])
+}
+
 fn chat_text(v: &Value) -> String {
     let mut s = String::new();
     for key in ["reasoning_content", "reasoning", "content"] {
@@ -104,7 +124,7 @@ impl Protocol for Chat {
     fn body(&self, input: &BodyInput<'_>) -> Value {
         let body = json!({
             "model": input.model,
-            "messages": [{"role": "user", "content": input.prompt}],
+            "messages": messages(input),
             "max_completion_tokens": input.output_len,
             "stream": input.stream,
         });
@@ -135,10 +155,12 @@ mod tests {
     use super::*;
     use crate::record::StreamProblem;
 
-    fn input(extra: &serde_json::Map<String, Value>) -> BodyInput<'_> {
+    fn input<'a>(extra: &'a serde_json::Map<String, Value>, prompt: &'a Prompt) -> BodyInput<'a> {
         BodyInput {
             model: "m",
-            prompt: "hi there",
+            prompt,
+            images: &[],
+            row_extra: extra,
             output_len: 8,
             stream: true,
             ignore_eos: true,
@@ -147,10 +169,14 @@ mod tests {
         }
     }
 
+    fn hi() -> Prompt {
+        Prompt::Text("hi there".into())
+    }
+
     #[test]
     fn completions_body_matches_bench_serving() {
         let extra = serde_json::Map::new();
-        let body = Completions.body(&input(&extra));
+        let body = Completions.body(&input(&extra, &hi()));
         assert_eq!(
             body.to_string(),
             r#"{"model":"m","prompt":"hi there","best_of":1,"max_tokens":8,"stream":true,"temperature":0.0,"ignore_eos":true}"#
@@ -163,7 +189,7 @@ mod tests {
             .as_object()
             .unwrap()
             .clone();
-        let body = Chat.body(&input(&extra));
+        let body = Chat.body(&input(&extra, &hi()));
         assert_eq!(
             body.to_string(),
             r#"{"model":"m","messages":[{"role":"user","content":"hi there"}],"max_completion_tokens":8,"stream":true,"ignore_eos":true,"temperature":0.7,"top_p":0.9}"#
@@ -173,7 +199,8 @@ mod tests {
     #[test]
     fn usage_requested_when_streaming() {
         let extra = serde_json::Map::new();
-        let mut i = input(&extra);
+        let p = hi();
+        let mut i = input(&extra, &p);
         i.include_usage = true;
         assert_eq!(
             Completions.body(&i)["stream_options"],

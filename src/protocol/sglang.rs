@@ -5,6 +5,7 @@
 use serde_json::{Value, json};
 
 use super::{BodyInput, FrameError, Protocol, StreamState, json_frame, merge, usage_u32};
+use crate::workload::Prompt;
 
 /// `/generate`.
 pub struct Generate;
@@ -15,8 +16,12 @@ impl Protocol for Generate {
     }
 
     fn body(&self, input: &BodyInput<'_>) -> Value {
+        let (key, prompt) = match input.prompt {
+            Prompt::Ids(_) => ("input_ids", input.prompt_value()),
+            _ => ("text", input.prompt_value()),
+        };
         let mut body = json!({
-            "text": input.prompt,
+            key: prompt,
             "sampling_params": {
                 "temperature": 0.0,
                 "max_new_tokens": input.output_len,
@@ -28,7 +33,10 @@ impl Protocol for Generate {
             "return_routed_experts": false,
             "logprob_start_len": -1,
         });
-        merge(&mut body, input.extra);
+        merge(&mut body, input);
+        if !input.images.is_empty() {
+            body["image_data"] = json!(input.images);
+        }
         body
     }
 
@@ -71,9 +79,12 @@ mod tests {
     #[test]
     fn body_matches_bench_serving() {
         let extra = serde_json::Map::new();
+        let prompt = Prompt::Text("hi".into());
         let input = BodyInput {
             model: "m",
-            prompt: "hi",
+            prompt: &prompt,
+            images: &[],
+            row_extra: &extra,
             output_len: 4,
             stream: true,
             ignore_eos: true,
