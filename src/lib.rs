@@ -5,6 +5,7 @@
 //! (send, record) → [`metrics`] (summaries) → [`report`] (console, JSONL, CSV).
 //! [`sim`] is the embedded inference server.
 
+pub mod bench;
 pub mod cli;
 pub mod engine;
 pub mod metrics;
