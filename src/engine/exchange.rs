@@ -24,6 +24,9 @@ pub(crate) async fn send(
 ) {
     let sent = Instant::now();
     rec.sent_s = (sent - start).as_secs_f64();
+    if !target.protocol.generates() {
+        rec.requested_output_len = 0;
+    }
     let mut st = StreamState::default();
     let result = exchange(target, body, routing_key, start, sent, rec, &mut st).await;
     rec.end_s = since(start);
