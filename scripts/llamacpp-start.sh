@@ -57,7 +57,16 @@ while true; do
         tail -20 "$LOG" >&2
         exit 1
     fi
-    code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/health" || true)
+    code=$("$VENV/bin/python" - "$PORT" <<'PY' 2>/dev/null || true
+import sys, urllib.request, urllib.error
+try:
+    print(urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/health", timeout=2).status)
+except urllib.error.HTTPError as e:
+    print(e.code)
+except Exception:
+    print("none")
+PY
+)
     [[ "$code" == 200 ]] && break
     if (( $(date +%s) > deadline )); then
         echo "llama.cpp server not ready after ${READY_TIMEOUT_S} s (last /health: $code); log $LOG" >&2

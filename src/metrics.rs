@@ -142,6 +142,8 @@ pub struct Summary {
     pub schedule_lag_ms: Dist,
     /// Requests that waited for the concurrency cap (more than 1 ms).
     pub queued_requests: usize,
+    /// Requests sent again because their pooled connection had been closed by the server.
+    pub retried_requests: usize,
     /// Speculative-decoding accept length from the server's `/server_info`.
     pub accept_length: Option<f64>,
     /// The server's `/server_info` answer after the run, when it gave one.
@@ -196,6 +198,7 @@ pub fn summarize(records: &[RequestRecord], duration_s: f64, tokenizer: &Tokeniz
         duration_s,
         ..Summary::default()
     };
+    s.retried_requests = records.iter().filter(|r| r.retries > 0).count();
     for r in records.iter().filter(|r| !r.outcome.is_ok()) {
         *s.failures.entry(r.outcome.kind()).or_default() += 1;
     }

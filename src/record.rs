@@ -145,6 +145,10 @@ pub struct RequestRecord {
     pub reported_prompt_len: Option<u32>,
     /// Number of chunks that carried output text.
     pub chunks: u32,
+    /// Times the request was sent again because its pooled connection turned out closed
+    /// before the server read it.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub retries: u32,
     /// The LoRA adapter the request used.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lora: Option<String>,
@@ -155,6 +159,10 @@ pub struct RequestRecord {
     /// The error message for failures (status text and body, or the transport error).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl RequestRecord {
@@ -178,6 +186,7 @@ impl RequestRecord {
             retokenized_output_len: None,
             reported_prompt_len: None,
             chunks: 0,
+            retries: 0,
             lora: None,
             text: String::new(),
             outcome: Outcome::Ok,

@@ -79,6 +79,19 @@ fn transport(e: &reqwest::Error) -> Failure {
     (outcome, msg)
 }
 
+/// Whether the request failed because its connection closed before any response came
+/// (hyper's "connection closed before message completed").
+fn stale_connection(e: &reqwest::Error) -> bool {
+    let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = src {
+        if let Some(h) = s.downcast_ref::<hyper::Error>() {
+            return h.is_incomplete_message();
+        }
+        src = s.source();
+    }
+    false
+}
+
 fn frame_failure(e: FrameError) -> Failure {
     (Outcome::Stream { problem: e.problem }, e.message)
 }
@@ -149,9 +162,23 @@ async fn exchange(
         req = req.header(ROUTING_KEY_HEADER, key);
     }
     let (first_byte, phase) = deadline(sent, limits.first_byte_s, total, TimeoutPhase::FirstByte);
-    let resp = match timeout_at(first_byte, req.body(body).send()).await {
-        Err(_) => return Err(timeout(phase, limit_of(limits, phase))),
-        Ok(r) => r.map_err(|e| transport(&e))?,
+    let req = req.body(body);
+    let mut attempt = req.try_clone();
+    let mut pending = Some(req);
+    let resp = loop {
+        let req = pending.take().expect("one request per attempt");
+        match timeout_at(first_byte, req.send()).await {
+            Err(_) => return Err(timeout(phase, limit_of(limits, phase))),
+            Ok(Ok(r)) => break r,
+            // A pooled keep-alive connection the server had already closed (llama.cpp's
+            // server closes after each stream while advertising keep-alive): the request
+            // never reached it, so send it once more on a new connection.
+            Ok(Err(e)) if stale_connection(&e) && attempt.is_some() => {
+                rec.retries += 1;
+                pending = attempt.take();
+            }
+            Ok(Err(e)) => return Err(transport(&e)),
+        }
     };
     rec.first_byte_s = Some(since(start));
     let status = resp.status();

@@ -146,6 +146,14 @@ pub fn notes(s: &Summary, records: &[RequestRecord]) -> String {
             s.queued_requests, s.queue_wait_ms.p99, s.ttft_from_schedule_ms.p99
         );
     }
+    if s.retried_requests > 0 {
+        let _ = writeln!(
+            out,
+            "Resent on a new connection: {} requests (the server had closed their pooled \
+             keep-alive connection before reading them)",
+            s.retried_requests
+        );
+    }
     if s.schedule_lag_ms.p99 > 10.0 {
         let _ = writeln!(
             out,
