@@ -371,6 +371,40 @@ mod tests {
     }
 
     #[test]
+    fn chunks_of_several_tokens_split_their_gap_by_retokenized_length() {
+        use crate::record::ChunkEvent;
+        let tok = Tokenizer::builtin();
+        // Three chunks of 1, 3 and 2 words; the server says 6 tokens in total.
+        let mut r = rec(0.0, 0.1, 0.5, &[], Some(6), "");
+        let mut text = String::new();
+        r.chunk_events.clear();
+        for (t, piece) in [(0.1, "the"), (0.4, " of and to"), (0.5, " in is")] {
+            text.push_str(piece);
+            r.chunk_events.push(ChunkEvent {
+                t_s: t,
+                tokens: 0,
+                text_end: text.len() as u32,
+            });
+        }
+        r.text = text;
+        r.chunks = 3;
+        let mut records = vec![r];
+        count_tokens(&mut records, &tok);
+        let r = &records[0];
+        assert_eq!(r.retokenized_output_len, Some(6));
+        let ms: Vec<i64> = r
+            .itl_s
+            .iter()
+            .map(|g| (g * 1000.0).round() as i64)
+            .collect();
+        assert_eq!(ms, [100, 100, 100, 50, 50]);
+        let s = summarize(&records, 1.0, &tok);
+        assert_eq!((s.total_output, s.total_output_chunks), (6, 3));
+        assert_eq!((s.chunk_mismatch, s.retokenized_mismatch), (1, 0));
+        assert!(!s.token_counts_disagree());
+    }
+
+    #[test]
     fn all_failed_run_summarises_to_zeros() {
         let mut r = rec(0.0, 0.0, 0.1, &[], None, "");
         r.outcome = Outcome::Connect;

@@ -11,7 +11,11 @@ pub fn request_problems(r: &RequestOptions) -> Vec<(String, String, Option<&'sta
     if let Some(src) = &r.template
         && let Err(e) = BodyTemplate::compile("request.template", src)
     {
-        out.push(("/request/template".into(), e.to_string(), None));
+        out.push((
+            "/request/template".into(),
+            format!("template line {}: {}", e.line, e.message),
+            None,
+        ));
     }
     if let Some(l) = &r.lora {
         if l.distribution != LoraDistribution::Uniform && l.names.len() < 2 {

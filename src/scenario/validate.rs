@@ -379,7 +379,11 @@ fn semantic(s: &Scenario, file: &str, loc: &Locations) -> Result<(), Vec<Diagnos
         if let Some(src) = &t.template {
             let name = format!("targets[{i}].template");
             if let Err(e) = crate::protocol::template::BodyTemplate::compile(&name, src) {
-                push(format!("/targets/{i}/template"), e.to_string(), None);
+                push(
+                    format!("/targets/{i}/template"),
+                    format!("template line {}: {}", e.line, e.message),
+                    None,
+                );
             }
         }
     }
