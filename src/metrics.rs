@@ -100,6 +100,14 @@ pub struct Summary {
     pub total_output_retokenized: u64,
     /// Successful requests whose output length was assumed (server sent no usage).
     pub output_len_assumed: usize,
+    /// Sum over successful requests of the chunks that carried output (the third count).
+    pub total_output_chunks: u64,
+    /// Successful requests whose server-reported output length differs from the retokenized
+    /// one by more than max(1 token, 5 %): a sign that runner's tokenizer is not the server's.
+    pub retokenized_mismatch: usize,
+    /// Successful requests whose server-reported output length differs from their chunk
+    /// count (chunks carrying several tokens, or tokens split over chunks).
+    pub chunk_mismatch: usize,
     /// completed / duration.
     pub request_throughput: f64,
     /// total_input / duration.
@@ -128,8 +136,57 @@ pub struct Summary {
     pub ttft_from_schedule_ms: Dist,
     /// End-to-end latency from the due time (includes waiting for the cap).
     pub e2e_from_schedule_ms: Dist,
-    /// Time between due and sent.
+    /// Time held back by the concurrency cap (from dispatch to send).
     pub queue_wait_ms: Dist,
+    /// How late the client dispatched requests against their due times.
+    pub schedule_lag_ms: Dist,
+    /// Requests that waited for the concurrency cap (more than 1 ms).
+    pub queued_requests: usize,
+    /// Requests sent again because their pooled connection had been closed by the server.
+    pub retried_requests: usize,
+    /// Speculative-decoding accept length from the server's `/server_info`.
+    pub accept_length: Option<f64>,
+    /// The server's `/server_info` answer after the run, when it gave one.
+    pub server_info: Option<serde_json::Value>,
+}
+
+impl Summary {
+    /// Whether the server-reported and client-retokenized output lengths disagree.
+    pub fn token_counts_disagree(&self) -> bool {
+        self.retokenized_mismatch > 0
+    }
+}
+
+/// Token accounting after a run (off the hot path): count each successful request's output
+/// by retokenizing its text, and when a stream's chunks did not say how many tokens they
+/// carried but the server's total exceeds the chunk count, split each chunk's gap over its
+/// retokenized length instead of counting one token per chunk (bench_serving's
+/// speculative-decoding correction, without its division by zero).
+pub fn count_tokens(records: &mut [RequestRecord], tokenizer: &Tokenizer) {
+    for r in records.iter_mut().filter(|r| r.outcome.is_ok()) {
+        r.retokenized_output_len = Some(tokenizer.count(&r.text) as u32);
+        let unknown = r.chunk_events.iter().any(|c| c.tokens == 0);
+        let more = r.reported_output_len.is_some_and(|n| n > r.chunks);
+        if !unknown || !more {
+            continue;
+        }
+        let mut prev = 0usize;
+        let counts: Vec<u32> = r
+            .chunk_events
+            .iter()
+            .map(|c| {
+                let end = (c.text_end as usize).min(r.text.len());
+                let piece = r.text.get(prev..end).unwrap_or("");
+                prev = end;
+                if c.tokens > 0 {
+                    c.tokens
+                } else {
+                    (tokenizer.count(piece) as u32).max(1)
+                }
+            })
+            .collect();
+        r.set_itl(&counts);
+    }
 }
 
 /// Summarise one run.
@@ -141,19 +198,30 @@ pub fn summarize(records: &[RequestRecord], duration_s: f64, tokenizer: &Tokeniz
         duration_s,
         ..Summary::default()
     };
+    s.retried_requests = records.iter().filter(|r| r.retries > 0).count();
     for r in records.iter().filter(|r| !r.outcome.is_ok()) {
         *s.failures.entry(r.outcome.kind()).or_default() += 1;
     }
     let (mut e2e, mut ttft, mut tpot, mut itl) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut ttft_sched, mut e2e_sched, mut wait) = (Vec::new(), Vec::new(), Vec::new());
+    let mut lag = Vec::new();
     for r in &ok {
         let out = r.output_len();
         let first = r.ttft_s().unwrap_or(0.0);
+        let retok = r
+            .retokenized_output_len
+            .unwrap_or_else(|| tokenizer.count(&r.text) as u32);
         s.total_input += r.prompt_len as u64;
         s.total_input_text += r.prompt_len as u64;
         s.total_output += out as u64;
-        s.total_output_retokenized += tokenizer.count(&r.text) as u64;
+        s.total_output_retokenized += retok as u64;
+        s.total_output_chunks += r.chunks as u64;
         s.output_len_assumed += usize::from(r.reported_output_len.is_none());
+        if let Some(rep) = r.reported_output_len {
+            let tolerance = (rep as f64 * 0.05).max(1.0);
+            s.retokenized_mismatch += usize::from((rep as f64 - retok as f64).abs() > tolerance);
+            s.chunk_mismatch += usize::from(rep != r.chunks);
+        }
         if out > 1 {
             tpot.push((r.latency_s() - first) / (out - 1) as f64);
         }
@@ -163,6 +231,8 @@ pub fn summarize(records: &[RequestRecord], duration_s: f64, tokenizer: &Tokeniz
         ttft_sched.push(r.first_token_s.unwrap_or(r.end_s) - r.intended_s);
         e2e_sched.push(r.end_s - r.intended_s);
         wait.push(r.queue_wait_s());
+        lag.push(r.schedule_lag_s());
+        s.queued_requests += usize::from(r.queue_wait_s() > 0.001);
     }
     if duration_s > 0.0 {
         s.request_throughput = s.completed as f64 / duration_s;
@@ -179,6 +249,7 @@ pub fn summarize(records: &[RequestRecord], duration_s: f64, tokenizer: &Tokeniz
     s.ttft_from_schedule_ms = Dist::of_seconds(&ttft_sched);
     s.e2e_from_schedule_ms = Dist::of_seconds(&e2e_sched);
     s.queue_wait_ms = Dist::of_seconds(&wait);
+    s.schedule_lag_ms = Dist::of_seconds(&lag);
     (s.max_output_tokens_per_s, s.max_concurrent_requests) = peaks(&ok);
     s
 }
@@ -252,22 +323,15 @@ mod tests {
         out: Option<u32>,
         text: &str,
     ) -> RequestRecord {
-        RequestRecord {
-            index: 0,
-            intended_s: sent,
-            sent_s: sent,
-            first_token_s: Some(first),
-            end_s: end,
-            itl_s: itl.to_vec(),
-            prompt_len: 10,
-            requested_output_len: 4,
-            reported_output_len: out,
-            reported_prompt_len: None,
-            chunks: 1 + itl.len() as u32,
-            text: text.into(),
-            outcome: Outcome::Ok,
-            error: None,
-        }
+        let mut r = RequestRecord::new(0, sent, 4);
+        r.first_token_s = Some(first);
+        r.end_s = end;
+        r.itl_s = itl.to_vec();
+        r.prompt_len = 10;
+        r.reported_output_len = out;
+        r.chunks = 1 + itl.len() as u32;
+        r.text = text.into();
+        r
     }
 
     #[test]
@@ -304,6 +368,40 @@ mod tests {
         // tokens at 0.1, 0.2, 0.3, 0.4 | 1.2, 1.5 → peak 4 in bucket 0; each request in one bucket
         assert_eq!(s.max_output_tokens_per_s, 4.0);
         assert_eq!(s.max_concurrent_requests, 1);
+    }
+
+    #[test]
+    fn chunks_of_several_tokens_split_their_gap_by_retokenized_length() {
+        use crate::record::ChunkEvent;
+        let tok = Tokenizer::builtin();
+        // Three chunks of 1, 3 and 2 words; the server says 6 tokens in total.
+        let mut r = rec(0.0, 0.1, 0.5, &[], Some(6), "");
+        let mut text = String::new();
+        r.chunk_events.clear();
+        for (t, piece) in [(0.1, "the"), (0.4, " of and to"), (0.5, " in is")] {
+            text.push_str(piece);
+            r.chunk_events.push(ChunkEvent {
+                t_s: t,
+                tokens: 0,
+                text_end: text.len() as u32,
+            });
+        }
+        r.text = text;
+        r.chunks = 3;
+        let mut records = vec![r];
+        count_tokens(&mut records, &tok);
+        let r = &records[0];
+        assert_eq!(r.retokenized_output_len, Some(6));
+        let ms: Vec<i64> = r
+            .itl_s
+            .iter()
+            .map(|g| (g * 1000.0).round() as i64)
+            .collect();
+        assert_eq!(ms, [100, 100, 100, 50, 50]);
+        let s = summarize(&records, 1.0, &tok);
+        assert_eq!((s.total_output, s.total_output_chunks), (6, 3));
+        assert_eq!((s.chunk_mismatch, s.retokenized_mismatch), (1, 0));
+        assert!(!s.token_counts_disagree());
     }
 
     #[test]

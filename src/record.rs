@@ -22,11 +22,30 @@ pub enum Outcome {
         problem: StreamProblem,
     },
     /// A time limit passed before the request finished.
-    Timeout,
+    Timeout {
+        /// Which limit.
+        phase: TimeoutPhase,
+    },
     /// No connection could be made.
     Connect,
     /// Another transport error (reset, protocol error).
     Transport,
+    /// The client could not build the request (a body template failed for this request).
+    Client,
+}
+
+/// Which time limit a request ran into (`request.timeouts`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeoutPhase {
+    /// Connecting.
+    Connect,
+    /// Waiting for the response headers.
+    FirstByte,
+    /// Waiting for the next chunk of the body.
+    Idle,
+    /// The whole request.
+    Total,
 }
 
 /// What was wrong with a response stream.
@@ -41,8 +60,8 @@ pub enum StreamProblem {
     EarlyClose,
     /// The stream finished without a single output token.
     NoOutput,
-    /// Reading the body failed part way.
-    Read,
+    /// The connection broke part way through the body (the server disconnected).
+    Disconnect,
 }
 
 impl Outcome {
@@ -52,7 +71,7 @@ impl Outcome {
     }
 
     /// Stable name used when failures are counted by kind: `http_503`, `stream_early_close`,
-    /// `timeout`, `connect`, `transport`.
+    /// `timeout_idle`, `connect`, `transport`.
     pub fn kind(&self) -> String {
         match self {
             Outcome::Ok => "ok".into(),
@@ -61,39 +80,78 @@ impl Outcome {
                 let p = serde_json::to_value(problem).expect("serializes");
                 format!("stream_{}", p.as_str().unwrap_or("unknown"))
             }
-            Outcome::Timeout => "timeout".into(),
+            Outcome::Timeout { phase } => {
+                let p = serde_json::to_value(phase).expect("serializes");
+                format!("timeout_{}", p.as_str().unwrap_or("unknown"))
+            }
             Outcome::Connect => "connect".into(),
             Outcome::Transport => "transport".into(),
+            Outcome::Client => "client".into(),
         }
     }
+}
+
+/// When an output chunk arrived and what it carried (kept in memory for token accounting,
+/// not written to the details file).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ChunkEvent {
+    /// Arrival, seconds from the run start.
+    pub t_s: f64,
+    /// Tokens in the chunk as the server counted them; 0 when the frame did not say.
+    pub tokens: u32,
+    /// Length in bytes of the output text after this chunk.
+    pub text_end: u32,
 }
 
 /// One request's timeline and result.
 #[derive(Debug, Clone, Serialize)]
 pub struct RequestRecord {
-    /// Position in the run's request list (dispatch order).
+    /// Position in the run's records (dispatch order; turns of a conversation in order).
     pub index: usize,
+    /// Index of the request (conversation) in the workload.
+    pub request: usize,
+    /// Turn within a multi-turn conversation, from 0; absent for single requests.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub turn: Option<u32>,
     /// When the schedule said to send it.
     pub intended_s: f64,
+    /// When the dispatcher got to it (later than `intended_s` when the client fell behind).
+    pub dispatched_s: f64,
     /// When it was sent, after waiting for the concurrency cap.
     pub sent_s: f64,
+    /// When the response headers arrived.
+    pub first_byte_s: Option<f64>,
     /// When the first output token arrived (for non-streaming requests: the whole body).
     pub first_token_s: Option<f64>,
     /// When the response ended (last byte, or the failure).
     pub end_s: f64,
-    /// Inter-token latencies in seconds, bench_serving's way: the gap before a chunk split
-    /// evenly over the tokens it carried.
+    /// Inter-token latencies in seconds: one per output token after the first. The gap
+    /// before a chunk is split evenly over the tokens it carried; tokens that came with the
+    /// first token have gap 0.
     pub itl_s: Vec<f64>,
-    /// Prompt length in tokens as the dataset built it.
+    /// Output chunks, for token accounting.
+    #[serde(skip)]
+    pub chunk_events: Vec<ChunkEvent>,
+    /// Prompt length in tokens as the dataset built it (for later turns of a conversation:
+    /// as the server reported it).
     pub prompt_len: u32,
     /// Output length requested.
     pub requested_output_len: u32,
     /// Output length the server reported (usage / meta_info), when it did.
     pub reported_output_len: Option<u32>,
+    /// Output length counted by retokenizing the output text (set after the run).
+    pub retokenized_output_len: Option<u32>,
     /// Prompt length the server reported, when it did.
     pub reported_prompt_len: Option<u32>,
     /// Number of chunks that carried output text.
     pub chunks: u32,
+    /// Times the request was sent again because its pooled connection turned out closed
+    /// before the server read it.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub retries: u32,
+    /// The LoRA adapter the request used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lora: Option<String>,
     /// The generated text.
     pub text: String,
     /// How it ended.
@@ -103,7 +161,39 @@ pub struct RequestRecord {
     pub error: Option<String>,
 }
 
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
 impl RequestRecord {
+    /// An empty record of a request due at `intended_s`.
+    pub fn new(request: usize, intended_s: f64, requested_output_len: u32) -> RequestRecord {
+        RequestRecord {
+            index: request,
+            request,
+            turn: None,
+            intended_s,
+            dispatched_s: intended_s,
+            sent_s: intended_s,
+            first_byte_s: None,
+            first_token_s: None,
+            end_s: intended_s,
+            itl_s: Vec::new(),
+            chunk_events: Vec::new(),
+            prompt_len: 0,
+            requested_output_len,
+            reported_output_len: None,
+            retokenized_output_len: None,
+            reported_prompt_len: None,
+            chunks: 0,
+            retries: 0,
+            lora: None,
+            text: String::new(),
+            outcome: Outcome::Ok,
+            error: None,
+        }
+    }
+
     /// Time to first token from the send time (bench_serving's TTFT), if any token came.
     pub fn ttft_s(&self) -> Option<f64> {
         self.first_token_s.map(|t| t - self.sent_s)
@@ -114,9 +204,14 @@ impl RequestRecord {
         self.end_s - self.sent_s
     }
 
-    /// Time spent waiting for the concurrency cap (and the client) after the request was due.
+    /// Time spent waiting for the concurrency cap after the dispatcher got to the request.
     pub fn queue_wait_s(&self) -> f64 {
-        (self.sent_s - self.intended_s).max(0.0)
+        (self.sent_s - self.dispatched_s).max(0.0)
+    }
+
+    /// How late the dispatcher got to the request (the client falling behind its schedule).
+    pub fn schedule_lag_s(&self) -> f64 {
+        (self.dispatched_s - self.intended_s).max(0.0)
     }
 
     /// Output length used by the metrics: the server's count when it gave one, else the
@@ -124,5 +219,60 @@ impl RequestRecord {
     pub fn output_len(&self) -> u32 {
         self.reported_output_len
             .unwrap_or(self.requested_output_len)
+    }
+
+    /// Rebuild `itl_s` from the chunk events, with `counts[k]` tokens in chunk `k`.
+    pub fn set_itl(&mut self, counts: &[u32]) {
+        self.itl_s.clear();
+        let mut prev: Option<f64> = None;
+        for (ev, &n) in self.chunk_events.iter().zip(counts) {
+            let n = n.max(1);
+            match prev {
+                None => self.itl_s.extend(std::iter::repeat_n(0.0, n as usize - 1)),
+                Some(p) => {
+                    let gap = (ev.t_s - p) / n as f64;
+                    self.itl_s.extend(std::iter::repeat_n(gap, n as usize));
+                }
+            }
+            prev = Some(ev.t_s);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn itl_splits_each_gap_over_the_chunk_tokens() {
+        let mut r = RequestRecord::new(0, 0.0, 8);
+        for (t, n) in [(1.0, 2), (1.5, 1), (2.5, 4)] {
+            r.chunk_events.push(ChunkEvent {
+                t_s: t,
+                tokens: n,
+                text_end: 0,
+            });
+        }
+        r.set_itl(&[2, 1, 4]);
+        assert_eq!(r.itl_s, vec![0.0, 0.5, 0.25, 0.25, 0.25, 0.25]);
+    }
+
+    #[test]
+    fn failure_kinds_are_stable_names() {
+        assert_eq!(Outcome::Http { status: 500 }.kind(), "http_500");
+        assert_eq!(
+            Outcome::Stream {
+                problem: StreamProblem::InBandError
+            }
+            .kind(),
+            "stream_in_band_error"
+        );
+        assert_eq!(
+            Outcome::Timeout {
+                phase: TimeoutPhase::FirstByte
+            }
+            .kind(),
+            "timeout_first_byte"
+        );
     }
 }

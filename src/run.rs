@@ -1,5 +1,6 @@
-//! `runner run`: execute a plan run by run — workload, schedule, warmup, engine, metrics,
-//! reports — with embedded servers started in-process for `embedded:` targets.
+//! `runner run`: execute a plan run by run — workload, schedule, warmup, cache flush,
+//! profiler, engine, token accounting, metrics, reports — with embedded servers started
+//! in-process for `embedded:` targets and remote ones checked for readiness first.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -16,7 +17,7 @@ use crate::scenario::{Dataset, Scenario};
 use crate::schedule;
 use crate::sim;
 use crate::tokenizer::Tokenizer;
-use crate::workload::{self, RequestSpec};
+use crate::workload::{self, Prompt, RequestSpec};
 
 /// Options of `runner run` beyond the scenario.
 #[derive(Debug, Clone, Default)]
@@ -38,53 +39,99 @@ pub struct SweepOutcome {
     pub dir: PathBuf,
 }
 
-/// Run every run of `plan`, printing a result block per run.
-pub async fn run(s: &Scenario, plan: &Plan, opts: &RunOptions) -> Result<SweepOutcome> {
-    let dir = opts.output.clone().unwrap_or_else(|| s.output_dir());
-    let mut results = Results::open(&dir, s.output.details, opts.fresh)?;
-    let tokenizer = Tokenizer::from_setting(s.tokenizer.as_deref())?;
-    let client = engine::client()?;
-
-    let mut servers = HashMap::new();
+/// Start or reach every target: embedded servers start, remote ones must answer the
+/// readiness check; the model comes from the target, the scenario, or `/v1/models`.
+async fn connect(
+    s: &Scenario,
+    client: &reqwest::Client,
+    servers: &mut Vec<sim::Server>,
+) -> Result<Vec<Arc<Target>>> {
     let mut targets = Vec::new();
     for (i, t) in s.targets.iter().enumerate() {
+        let named = t.model.clone().or(s.model.clone());
         let (base_url, model) = match (&t.embedded, &t.base_url) {
             (Some(cfg), _) => {
                 let server = sim::start_local(cfg.clone()).await?;
                 let url = server.base_url();
                 eprintln!("embedded server for target `{}` listening on {url}", t.name);
-                servers.insert(i, server);
-                let model = t
-                    .model
-                    .clone()
-                    .or(s.model.clone())
-                    .unwrap_or(cfg.model.clone());
-                (url, model)
+                servers.push(server);
+                (url, named.unwrap_or(cfg.model.clone()))
             }
-            (None, Some(url)) => {
-                let model = match t.model.clone().or(s.model.clone()) {
-                    Some(m) => m,
-                    None => first_model(&client, url).await.with_context(|| {
-                        format!("target `{}`: no `model` given and none could be read from {url}/v1/models", t.name)
-                    })?,
-                };
-                (url.clone(), model)
-            }
+            (None, Some(url)) => (url.clone(), named.unwrap_or_default()),
             (None, None) => bail!("target `{}` has neither base_url nor embedded", t.name),
         };
-        let proto = protocol::for_backend(t.backend)
-            .with_context(|| protocol::unsupported(t.backend).unwrap_or_default())?;
-        let target = Target::new(
+        let mut target = Target::new(
             client.clone(),
             &base_url,
-            &t.headers,
-            proto,
+            t.backend,
             model,
             s.request.clone(),
-        )?;
+        )
+        .with_context(|| format!("target `{}`", t.name))?
+        .with_headers(&t.headers)
+        .with_context(|| format!("target `{}`", t.name))?
+        .with_seed(s.seed);
+        if let Some(src) = &t.template {
+            target = target.with_template(&format!("targets[{i}].template"), src)?;
+        }
+        if t.embedded.is_none() {
+            eprintln!("waiting for target `{}` at {base_url} ...", t.name);
+            target
+                .wait_ready(t.ready_timeout_s)
+                .await
+                .with_context(|| format!("target `{}`", t.name))?;
+        }
+        if target.model().is_empty() {
+            let model = engine::first_model(client, &base_url, target.headers())
+                .await
+                .with_context(|| {
+                    format!(
+                        "target `{}`: no `model` given and none could be read from \
+                         {base_url}/v1/models",
+                        t.name
+                    )
+                })?;
+            eprintln!("target `{}`: model `{model}` (from /v1/models)", t.name);
+            target = target.with_model(model);
+        }
         targets.push(Arc::new(target));
     }
+    Ok(targets)
+}
 
+/// Run every run of `plan`, printing a result block per run.
+pub async fn run(s: &Scenario, plan: &Plan, opts: &RunOptions) -> Result<SweepOutcome> {
+    let dir = opts.output.clone().unwrap_or_else(|| s.output_dir());
+    let mut results = Results::open(&dir, s.output.details, opts.fresh)?;
+    let tokenizer = Tokenizer::from_setting(s.tokenizer.as_deref())?;
+    let client = engine::client(&s.request.timeouts)?;
+    let mut servers = Vec::new();
+    let targets = connect(s, &client, &mut servers).await;
+    let targets = match targets {
+        Ok(t) => t,
+        Err(e) => {
+            for server in servers {
+                server.stop().await;
+            }
+            return Err(e);
+        }
+    };
+    let outcome = sweep(s, plan, &targets, &tokenizer, &mut results).await;
+    for server in servers {
+        server.stop().await;
+    }
+    let outcome = outcome?;
+    eprintln!("\nresults: {}", outcome.dir.join("runs.jsonl").display());
+    Ok(outcome)
+}
+
+async fn sweep(
+    s: &Scenario,
+    plan: &Plan,
+    targets: &[Arc<Target>],
+    tokenizer: &Tokenizer,
+    results: &mut Results,
+) -> Result<SweepOutcome> {
     let mut workloads: HashMap<usize, Vec<RequestSpec>> = HashMap::new();
     let mut outcome = SweepOutcome {
         dir: results.dir().to_owned(),
@@ -96,8 +143,26 @@ pub async fn run(s: &Scenario, plan: &Plan, opts: &RunOptions) -> Result<SweepOu
         let dataset = &s.datasets[spec.dataset];
         let requests = workloads
             .entry(spec.dataset)
-            .or_insert_with(|| workload::build(dataset, spec.seed, &tokenizer));
+            .or_insert_with(|| workload::build(dataset, spec.seed, tokenizer));
         let target = targets[spec.target].clone();
+        let t = &s.targets[spec.target];
+        if requests
+            .iter()
+            .any(|r| matches!(r.prompt, Prompt::Turns(_)))
+            && !protocol::is_chat(t.backend)
+        {
+            bail!(
+                "run {}: dataset `{}` replays multi-turn conversations, which need a chat \
+                 backend (sglang-oai-chat, vllm-chat, lmdeploy-chat); target `{}` uses `{}`",
+                spec.id,
+                dataset.name(),
+                t.name,
+                t.backend.as_str()
+            );
+        }
+        target
+            .check(requests)
+            .with_context(|| format!("run {}: cannot build request bodies", spec.id))?;
         let cap = spec.max_concurrency.limit();
         let warm = s.load.warmup_requests;
         if warm > 0 && !requests.is_empty() {
@@ -109,6 +174,23 @@ pub async fn run(s: &Scenario, plan: &Plan, opts: &RunOptions) -> Result<SweepOu
                 Err(e) => eprintln!("warning: warmup failed (every warmup request failed): {e}"),
             }
         }
+        if s.load.flush_cache {
+            target
+                .flush_cache(s.load.flush_cache_timeout_s)
+                .await
+                .with_context(|| format!("run {}", spec.id))?;
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+        if let Some(p) = &s.load.profile {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs_f64())
+                .unwrap_or(0.0);
+            target
+                .start_profile(p, now)
+                .await
+                .with_context(|| format!("run {}", spec.id))?;
+        }
         let offsets = schedule::offsets(
             requests.len(),
             spec.request_rate,
@@ -116,9 +198,18 @@ pub async fn run(s: &Scenario, plan: &Plan, opts: &RunOptions) -> Result<SweepOu
             s.load.burstiness,
             spec.seed,
         );
-        let done = engine::execute(target, requests, &offsets, cap).await;
-        let summary = metrics::summarize(&done.records, done.duration_s, &tokenizer);
-        let t = &s.targets[spec.target];
+        let mut done = engine::execute(target.clone(), requests, &offsets, cap).await;
+        if let Some(p) = &s.load.profile
+            && let Err(e) = target.stop_profile(p).await
+        {
+            eprintln!("warning: {e}");
+        }
+        metrics::count_tokens(&mut done.records, tokenizer);
+        let mut summary = metrics::summarize(&done.records, done.duration_s, tokenizer);
+        summary.server_info = target.server_info().await;
+        if t.backend.as_str().contains("sglang") {
+            summary.accept_length = summary.server_info.as_ref().and_then(engine::accept_length);
+        }
         let info = RunInfo {
             run_id: spec.id.clone(),
             scenario: s.name.clone(),
@@ -134,17 +225,7 @@ pub async fn run(s: &Scenario, plan: &Plan, opts: &RunOptions) -> Result<SweepOu
             },
         };
         print!("{}", report::block(&info, &summary));
-        if summary.failed > 0 {
-            let kinds: Vec<String> = summary
-                .failures
-                .iter()
-                .map(|(k, v)| format!("{k}: {v}"))
-                .collect();
-            println!("Failed requests: {} ({})", summary.failed, kinds.join(", "));
-            if let Some(first) = done.records.iter().find_map(|r| r.error.as_deref()) {
-                println!("First error: {first}");
-            }
-        }
+        print!("{}", report::notes(&summary, &done.records));
         if summary.completed == 0 {
             println!("All requests failed in run {}.", spec.id);
             outcome.all_failed.push(spec.id.clone());
@@ -152,25 +233,5 @@ pub async fn run(s: &Scenario, plan: &Plan, opts: &RunOptions) -> Result<SweepOu
         results.run_done(&info, &summary, &done.records)?;
         outcome.runs += 1;
     }
-    for (_, server) in servers {
-        server.stop().await;
-    }
-    eprintln!("\nresults: {}", outcome.dir.join("runs.jsonl").display());
     Ok(outcome)
-}
-
-/// The first model id listed by `GET {base}/v1/models` (bench_serving's auto-select).
-async fn first_model(client: &reqwest::Client, base_url: &str) -> Result<String> {
-    let url = format!("{}/v1/models", base_url.trim_end_matches('/'));
-    let v: serde_json::Value = client
-        .get(&url)
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    v["data"][0]["id"]
-        .as_str()
-        .map(str::to_owned)
-        .context("the model list is empty")
 }

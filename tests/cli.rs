@@ -93,7 +93,7 @@ fn semantic_problems_are_reported_together() {
     let f = write(
         dir.path(),
         "s.yaml",
-        "name: s\ntargets:\n  - {name: a, backend: vllm}\n  - {name: a, backend: trt, base_url: 'http://x:1'}\ndatasets:\n  - {name: r, kind: random}\nload:\n  request_rate: [1, 2, 3]\n  max_concurrency: [1, 2]\nsweep: {mode: zip}\n",
+        "name: s\ntargets:\n  - {name: a, backend: vllm}\n  - {name: a, backend: gserver, base_url: 'http://x:1'}\ndatasets:\n  - {name: r, kind: random}\nload:\n  request_rate: [1, 2, 3]\n  max_concurrency: [1, 2]\nsweep: {mode: zip}\n",
     );
     let out = runner().arg("validate").arg(&f).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -101,7 +101,7 @@ fn semantic_problems_are_reported_together() {
     for needle in [
         ":3:5: targets[0]: a target needs `base_url` or `embedded`",
         ":4:6: targets[1].name: target name `a` is used twice",
-        ":4:15: targets[1].backend: backend `trt` is not supported yet",
+        ":4:15: targets[1].backend: backend `gserver` is not supported",
         ":10:9: sweep.mode: `sweep.mode: zip` needs lists of equal length (targets has 2, load.request_rate has 3, load.max_concurrency has 2)",
         "4 problems found",
     ] {
@@ -233,7 +233,7 @@ fn all_failed_run_exits_1_with_a_readable_summary() {
         dir.path(),
         "dead.yaml",
         &format!(
-            "name: dead\nmodel: m\ntargets:\n  - {{name: dead, backend: vllm, base_url: 'http://127.0.0.1:{port}'}}\ndatasets:\n  - {{name: r, kind: random, num_prompts: 5, input_len: 8, output_len: 4}}\nload: {{warmup_requests: 0}}\n"
+            "name: dead\nmodel: m\ntargets:\n  - {{name: dead, backend: vllm, base_url: 'http://127.0.0.1:{port}', ready_timeout_s: 0}}\ndatasets:\n  - {{name: r, kind: random, num_prompts: 5, input_len: 8, output_len: 4}}\nload: {{warmup_requests: 0}}\n"
         ),
     );
     let out = runner()
@@ -260,4 +260,34 @@ fn all_failed_run_exits_1_with_a_readable_summary() {
     let lines = std::fs::read_to_string(dir.path().join("out/runs.jsonl")).unwrap();
     let v: serde_json::Value = serde_json::from_str(lines.trim()).unwrap();
     assert_eq!(v["failures"]["connect"], 5);
+}
+
+#[test]
+fn a_server_that_never_gets_ready_fails_readably() {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let f = write(
+        dir.path(),
+        "dead.yaml",
+        &format!(
+            "name: dead\ntargets:\n  - {{name: dead, backend: vllm, base_url: 'http://127.0.0.1:{port}', ready_timeout_s: 1}}\ndatasets:\n  - {{name: r, kind: random, num_prompts: 5}}\n"
+        ),
+    );
+    let out = runner()
+        .arg("run")
+        .arg(&f)
+        .arg("--output")
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "error: target `dead`: http://127.0.0.1:{port}/v1/models did not answer 200 within 1 s"
+        )),
+        "{err}"
+    );
 }

@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use runner::engine::{self, Target};
-use runner::protocol;
 use runner::scenario::{Backend, RequestOptions};
 use runner::sim::{self, SimConfig};
 use runner::workload::RequestSpec;
@@ -17,13 +16,13 @@ async fn ttft_and_itl_match_the_embedded_server_at_concurrency_100() {
         ..SimConfig::default()
     };
     let server = sim::start_local(cfg).await.unwrap();
+    let options = RequestOptions::default();
     let target = Target::new(
-        engine::client().unwrap(),
+        engine::client(&options.timeouts).unwrap(),
         &server.base_url(),
-        &Default::default(),
-        protocol::for_backend(Backend::Vllm).unwrap(),
+        Backend::Vllm,
         "m".into(),
-        RequestOptions::default(),
+        options,
     )
     .unwrap();
     let target = Arc::new(target);

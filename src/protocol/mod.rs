@@ -1,26 +1,33 @@
 //! Protocol adapters: one per server API, behind one trait. An adapter builds a request body
-//! (bench_serving's defaults, field for field) and turns each response frame into token
-//! counts, text and usage. The SSE framing under them is [`sse`].
+//! (bench_serving's defaults, field for field) and turns each response frame into output text,
+//! token counts and usage. The SSE framing under them is [`sse`]; body templates that replace
+//! the default body are in [`template`].
 
+pub mod checks;
+mod embeddings;
 mod openai;
 mod sglang;
 pub mod sse;
+pub mod template;
+mod trt;
 
 use serde_json::{Map, Value};
 
 use crate::record::StreamProblem;
-use crate::scenario::Backend;
+use crate::scenario::{Backend, RequestOptions};
 use crate::workload::Prompt;
 
-pub use openai::{Chat, Completions};
+pub use embeddings::Embeddings;
+pub use openai::{Chat, Completions, Truss, messages as chat_messages};
 pub use sglang::Generate;
+pub use trt::Trt;
 
 /// What the body of one request is made from.
 #[derive(Debug, Clone)]
 pub struct BodyInput<'a> {
     /// Value of the `model` field.
     pub model: &'a str,
-    /// The prompt.
+    /// The prompt (for a multi-turn conversation: the message history so far).
     pub prompt: &'a Prompt,
     /// Images as data URIs.
     pub images: &'a [String],
@@ -32,20 +39,31 @@ pub struct BodyInput<'a> {
     pub ignore_eos: bool,
     /// Ask for usage in the stream (OpenAI APIs).
     pub include_usage: bool,
-    /// Merged into the body last (the scenario's `request.extra_body`).
-    pub extra: &'a Map<String, Value>,
-    /// Merged after `extra` (the dataset row's own extra body).
+    /// The LoRA adapter chosen for this request.
+    pub lora: Option<&'a str>,
+    /// The scenario's request options: sampling, logprobs, the global extra body.
+    pub options: &'a RequestOptions,
+    /// Merged after the global extra body (the dataset row's own extra body).
     pub row_extra: &'a Map<String, Value>,
 }
 
 impl BodyInput<'_> {
     /// Whether a key is set by either extra body (then defaults must not be added).
     pub fn extra_has(&self, key: &str) -> bool {
-        self.extra.contains_key(key) || self.row_extra.contains_key(key)
+        self.options.extra_body.contains_key(key) || self.row_extra.contains_key(key)
+    }
+
+    /// The merged extra body: the scenario's, then the row's over it.
+    pub fn extra(&self) -> Map<String, Value> {
+        let mut m = self.options.extra_body.clone();
+        for (k, v) in self.row_extra {
+            m.insert(k.clone(), v.clone());
+        }
+        m
     }
 
     /// The prompt as a JSON string or token-id array, for text APIs. Chat-shaped prompts
-    /// become their first user text.
+    /// become their text contents joined by newlines.
     pub fn prompt_value(&self) -> Value {
         match self.prompt {
             Prompt::Text(s) => Value::from(s.as_str()),
@@ -70,8 +88,19 @@ pub struct StreamState {
     pub completion_tokens: Option<u32>,
     /// Prompt tokens the server reported.
     pub prompt_tokens: Option<u32>,
-    /// Cumulative output tokens at the previous counted chunk (for cumulative APIs).
+    /// Cumulative output tokens at the previous counted chunk.
     pub counted_tokens: u32,
+}
+
+/// What one frame delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    /// No output text (role chunks, usage-only chunks, keep-alives).
+    Nothing,
+    /// Output text with this many tokens, as the server counted them.
+    Tokens(u32),
+    /// Output text whose token count the frame does not say.
+    Chunk,
 }
 
 /// A frame that makes the request fail.
@@ -97,39 +126,58 @@ impl FrameError {
 pub trait Protocol: Send + Sync {
     /// Path appended to the base URL.
     fn path(&self) -> &'static str;
-    /// The JSON request body.
+    /// The default JSON request body.
     fn body(&self, input: &BodyInput<'_>) -> Value;
-    /// Take one streamed frame's data; returns how many output tokens it delivered
-    /// (0 when it carried no text).
-    fn frame(&self, data: &str, st: &mut StreamState) -> Result<u32, FrameError>;
-    /// Take a whole non-streamed body; returns the output tokens it delivered.
-    fn whole(&self, body: &str, st: &mut StreamState) -> Result<u32, FrameError>;
+    /// Take one streamed frame's data.
+    fn frame(&self, data: &str, st: &mut StreamState) -> Result<Output, FrameError>;
+    /// Take a whole non-streamed body.
+    fn whole(&self, body: &str, st: &mut StreamState) -> Result<Output, FrameError>;
+    /// Whether a stream must end with `data: [DONE]` (else a clean close ends it).
+    fn done_marker(&self) -> bool {
+        true
+    }
+    /// Whether the API generates tokens (embeddings do not: success is a parsed body).
+    fn generates(&self) -> bool {
+        true
+    }
+    /// Whether the API streams at all.
+    fn streams(&self) -> bool {
+        true
+    }
 }
 
-/// The adapter for a backend, or `None` when runner does not speak it yet.
+/// The adapter for a backend; `None` only for `gserver`.
 pub fn for_backend(backend: Backend) -> Option<Box<dyn Protocol>> {
     use Backend::*;
     match backend {
         Sglang | SglangNative => Some(Box::new(Generate)),
         SglangOai | Vllm | Lmdeploy => Some(Box::new(Completions)),
         SglangOaiChat | VllmChat | LmdeployChat => Some(Box::new(Chat)),
-        SglangEmbedding | VllmEmbedding | Trt | Truss | Gserver => None,
+        SglangEmbedding | VllmEmbedding => Some(Box::new(Embeddings)),
+        Trt => Some(Box::new(trt::Trt)),
+        Truss => Some(Box::new(openai::Truss)),
+        Gserver => None,
     }
 }
 
 /// Why a backend cannot be used, for validation; `None` when it is supported.
 pub fn unsupported(backend: Backend) -> Option<String> {
     match backend {
-        Backend::Gserver => {
-            Some("backend `gserver` is not supported (bench_serving's is a stub too)".to_owned())
-        }
-        b if for_backend(b).is_none() => Some(format!(
-            "backend `{}` is not supported yet; supported: sglang, sglang-native, sglang-oai, \
-             sglang-oai-chat, vllm, vllm-chat, lmdeploy, lmdeploy-chat",
-            b.as_str()
-        )),
+        Backend::Gserver => Some(
+            "backend `gserver` is not supported: bench_serving's gserver client is an \
+             unimplemented stub, so there is no request format to reproduce"
+                .to_owned(),
+        ),
         _ => None,
     }
+}
+
+/// Whether the backend speaks the chat API (multi-turn replay needs it).
+pub fn is_chat(backend: Backend) -> bool {
+    matches!(
+        backend,
+        Backend::SglangOaiChat | Backend::VllmChat | Backend::LmdeployChat
+    )
 }
 
 /// Parse a frame as JSON and fail on an in-band `{"error": …}` object.
@@ -153,12 +201,62 @@ fn json_frame(data: &str) -> Result<Value, FrameError> {
 /// scenario's), as bench_serving's `payload.update({**extra, **row_extra})`.
 fn merge(body: &mut Value, input: &BodyInput<'_>) {
     if let Value::Object(m) = body {
-        for (k, v) in input.extra.iter().chain(input.row_extra) {
+        for (k, v) in input.options.extra_body.iter().chain(input.row_extra) {
             m.insert(k.clone(), v.clone());
         }
     }
 }
 
 fn usage_u32(v: &Value, key: &str) -> Option<u32> {
-    v.get(key)?.as_u64().map(|n| n as u32)
+    v.get(key)?.as_u64().map(|n| n.min(u32::MAX as u64) as u32)
+}
+
+#[cfg(test)]
+pub(crate) mod test_input {
+    //! A `BodyInput` builder for the adapters' body tests.
+    use super::*;
+
+    pub struct Owned {
+        pub prompt: Prompt,
+        pub images: Vec<String>,
+        pub options: RequestOptions,
+        pub row_extra: Map<String, Value>,
+        pub output_len: u32,
+        pub lora: Option<String>,
+    }
+
+    impl Owned {
+        pub fn text(s: &str) -> Owned {
+            Owned {
+                prompt: Prompt::Text(s.into()),
+                images: Vec::new(),
+                options: RequestOptions {
+                    include_usage: false,
+                    ..RequestOptions::default()
+                },
+                row_extra: Map::new(),
+                output_len: 8,
+                lora: None,
+            }
+        }
+
+        pub fn input(&self) -> BodyInput<'_> {
+            BodyInput {
+                model: "m",
+                prompt: &self.prompt,
+                images: &self.images,
+                output_len: self.output_len,
+                stream: self.options.stream,
+                ignore_eos: self.options.ignore_eos,
+                include_usage: self.options.include_usage,
+                lora: self.lora.as_deref(),
+                options: &self.options,
+                row_extra: &self.row_extra,
+            }
+        }
+    }
+
+    pub fn obj(v: Value) -> Map<String, Value> {
+        v.as_object().expect("object").clone()
+    }
 }

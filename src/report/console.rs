@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use super::RunInfo;
 use crate::metrics::{Dist, Summary};
+use crate::record::RequestRecord;
 
 fn row(out: &mut String, label: &str, value: impl std::fmt::Display) {
     let _ = writeln!(out, "{label:<40} {value:<10}");
@@ -81,6 +82,9 @@ pub fn block(info: &RunInfo, s: &Summary) -> String {
         s.total_throughput,
     );
     rowf(&mut out, "Concurrency:", s.concurrency);
+    if let Some(a) = s.accept_length.filter(|a| *a > 0.0) {
+        rowf(&mut out, "Accept length:", a);
+    }
     section(&mut out, "End-to-End Latency");
     dist(&mut out, "E2E Latency", &s.e2e_ms);
     section(&mut out, "Time to First Token");
@@ -91,6 +95,72 @@ pub fn block(info: &RunInfo, s: &Summary) -> String {
     dist(&mut out, "ITL", &s.itl_ms);
     rowf(&mut out, "Max ITL (ms):", s.max_itl_ms);
     let _ = writeln!(out, "{}", "=".repeat(50));
+    out
+}
+
+/// runner's lines under the block: failures by kind with the first error, token counts
+/// that disagree, requests held back by the concurrency cap, a client that fell behind.
+pub fn notes(s: &Summary, records: &[RequestRecord]) -> String {
+    let mut out = String::new();
+    if s.failed > 0 {
+        let kinds: Vec<String> = s
+            .failures
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect();
+        let _ = writeln!(out, "Failed requests: {} ({})", s.failed, kinds.join(", "));
+        if let Some(first) = records.iter().find_map(|r| r.error.as_deref()) {
+            let first: String = first.chars().take(300).collect();
+            let _ = writeln!(out, "First error: {first}");
+        }
+    }
+    if s.output_len_assumed > 0 {
+        let _ = writeln!(
+            out,
+            "Output length assumed (server reported none): {} requests; TPOT and output \
+             throughput use the requested length for them",
+            s.output_len_assumed
+        );
+    }
+    if s.token_counts_disagree() {
+        let _ = writeln!(
+            out,
+            "Token counts disagree: server-reported {} vs retokenized {} output tokens ({} \
+             requests off by more than 5 %); set `tokenizer` to the served model's tokenizer",
+            s.total_output, s.total_output_retokenized, s.retokenized_mismatch
+        );
+    }
+    if s.chunk_mismatch > 0 {
+        let _ = writeln!(
+            out,
+            "Chunks carried several tokens: {} chunks for {} tokens ({} requests); ITL splits \
+             each gap over the chunk's tokens",
+            s.total_output_chunks, s.total_output, s.chunk_mismatch
+        );
+    }
+    if s.queued_requests > 0 {
+        let _ = writeln!(
+            out,
+            "Held back by the concurrency cap: {} requests (P99 wait {:.2} ms; P99 TTFT from \
+             the due time {:.2} ms)",
+            s.queued_requests, s.queue_wait_ms.p99, s.ttft_from_schedule_ms.p99
+        );
+    }
+    if s.retried_requests > 0 {
+        let _ = writeln!(
+            out,
+            "Resent on a new connection: {} requests (the server had closed their pooled \
+             keep-alive connection before reading them)",
+            s.retried_requests
+        );
+    }
+    if s.schedule_lag_ms.p99 > 10.0 {
+        let _ = writeln!(
+            out,
+            "Client behind schedule: P99 dispatch lag {:.2} ms",
+            s.schedule_lag_ms.p99
+        );
+    }
     out
 }
 

@@ -38,7 +38,7 @@ pub fn result_json(info: &RunInfo, s: &Summary) -> Map<String, Value> {
     put("random_input_len", ri);
     put("random_output_len", ro);
     put("random_range_ratio", rr);
-    put("server_info", Value::Null);
+    put("server_info", s.server_info.clone().unwrap_or(Value::Null));
     put("duration", json!(s.duration_s));
     put("completed", json!(s.completed));
     put("total_input_tokens", json!(s.total_input));
@@ -61,7 +61,7 @@ pub fn result_json(info: &RunInfo, s: &Summary) -> Map<String, Value> {
         m.insert(k.to_owned(), v);
     };
     put("concurrency", json!(s.concurrency));
-    put("accept_length", Value::Null);
+    put("accept_length", json!(s.accept_length));
     put("max_output_tokens_per_s", json!(s.max_output_tokens_per_s));
     put("max_concurrent_requests", json!(s.max_concurrent_requests));
     put("run_id", json!(info.run_id));
@@ -73,9 +73,16 @@ pub fn result_json(info: &RunInfo, s: &Summary) -> Map<String, Value> {
     put("failed", json!(s.failed));
     put("failures", json!(s.failures));
     put("output_len_assumed", json!(s.output_len_assumed));
+    put("total_output_chunks", json!(s.total_output_chunks));
+    put("retokenized_mismatch", json!(s.retokenized_mismatch));
+    put("chunk_mismatch", json!(s.chunk_mismatch));
+    put("token_counts_disagree", json!(s.token_counts_disagree()));
+    put("queued_requests", json!(s.queued_requests));
+    put("retried_requests", json!(s.retried_requests));
     put("max_itl_ms", json!(s.max_itl_ms));
     dist(&mut m, "ttft_from_schedule", &s.ttft_from_schedule_ms);
     dist(&mut m, "e2e_from_schedule", &s.e2e_from_schedule_ms);
     dist(&mut m, "queue_wait", &s.queue_wait_ms);
+    dist(&mut m, "schedule_lag", &s.schedule_lag_ms);
     m
 }

@@ -87,6 +87,18 @@ pub struct Target {
     /// benchmark it instead of a remote server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub embedded: Option<SimConfig>,
+    /// Body template for this target; wins over `request.template`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+    /// Wait up to this many seconds for the server to answer `GET /v1/models` with 200
+    /// before the first run (bench_serving's `--ready-check-timeout-sec`); 0 skips the check.
+    #[serde(default = "default_ready_timeout")]
+    #[schemars(range(min = 0.0))]
+    pub ready_timeout_s: f64,
+}
+
+fn default_ready_timeout() -> f64 {
+    60.0
 }
 
 /// Request protocol of a target (bench_serving's `--backend` choices).
@@ -239,6 +251,22 @@ pub struct Load {
     /// Requests sent (through the concurrency cap) before each measured run; not measured.
     #[serde(default = "default_warmup")]
     pub warmup_requests: u32,
+    /// Flush the server's prefix cache after warmup, before each measured run: vLLM
+    /// `POST /reset_prefix_cache`, SGLang `POST /flush_cache?timeout=…`, others
+    /// `POST /flush_cache`.
+    #[serde(default)]
+    pub flush_cache: bool,
+    /// `timeout` query parameter of SGLang's `/flush_cache`, in seconds.
+    #[serde(default = "default_flush_timeout")]
+    #[schemars(range(min = 0.001))]
+    pub flush_cache_timeout_s: f64,
+    /// Profile the server during each measured run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<ProfileOptions>,
+}
+
+fn default_flush_timeout() -> f64 {
+    60.0
 }
 
 impl Default for Load {
@@ -249,6 +277,9 @@ impl Default for Load {
             arrival: Arrival::default(),
             burstiness: None,
             warmup_requests: default_warmup(),
+            flush_cache: false,
+            flush_cache_timeout_s: default_flush_timeout(),
+            profile: None,
         }
     }
 }
@@ -300,23 +331,49 @@ pub enum SweepMode {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequestOptions {
-    /// Stream the response (`stream: true`); TTFT and ITL need it.
+    /// Stream the response (`stream: true`); TTFT and ITL need it. `false` is bench_serving's
+    /// `--disable-stream`: TTFT then equals the whole latency.
     #[serde(default = "yes")]
     pub stream: bool,
-    /// Send `ignore_eos: true` so every request generates its full output length.
+    /// Send `ignore_eos: true` so every request generates its full output length (`false` is
+    /// bench_serving's `--disable-ignore-eos`).
     #[serde(default = "yes")]
     pub ignore_eos: bool,
     /// Ask OpenAI-compatible servers for token usage in the stream
     /// (`stream_options.include_usage`), so output lengths are measured, not assumed.
     #[serde(default = "yes")]
     pub include_usage: bool,
-    /// JSON object merged into every request body (bench_serving's `--extra-request-body`).
+    /// Sampling temperature, sent to every backend (bench_serving sends its `--temperature`
+    /// to the native backend only). Default: each backend's bench_serving default (0.0; trt
+    /// 0.000001). A `temperature` in `extra_body` wins on OpenAI-style backends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.0))]
+    pub temperature: Option<f64>,
+    /// Top-p, sent to every backend when below 1.0 (trt always sends it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.0, max = 1.0))]
+    pub top_p: Option<f64>,
+    /// JSON object merged into every request body (bench_serving's `--extra-request-body`);
+    /// a dataset row's own extra body is merged over it.
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub extra_body: serde_json::Map<String, serde_json::Value>,
-    /// Give up on a request after this many seconds in total.
-    #[serde(default = "default_timeout")]
-    #[schemars(range(min = 0.001))]
-    pub timeout_s: f64,
+    /// A minijinja template that renders the whole JSON request body, replacing the
+    /// backend's default body (a target's `template` wins over this). See the README for the
+    /// context variables.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+    /// Log-probability options.
+    #[serde(default)]
+    pub logprobs: LogprobOptions,
+    /// Ask SGLang's native API for routed experts (`return_routed_experts`).
+    #[serde(default)]
+    pub return_routed_experts: bool,
+    /// LoRA adapters to spread the requests over.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lora: Option<LoraOptions>,
+    /// Time limits of one request.
+    #[serde(default)]
+    pub timeouts: Timeouts,
 }
 
 impl Default for RequestOptions {
@@ -325,8 +382,14 @@ impl Default for RequestOptions {
             stream: true,
             ignore_eos: true,
             include_usage: true,
+            temperature: None,
+            top_p: None,
             extra_body: serde_json::Map::new(),
-            timeout_s: default_timeout(),
+            template: None,
+            logprobs: LogprobOptions::default(),
+            return_routed_experts: false,
+            lora: None,
+            timeouts: Timeouts::default(),
         }
     }
 }
@@ -335,8 +398,156 @@ fn yes() -> bool {
     true
 }
 
-fn default_timeout() -> f64 {
+/// Log-probability options (bench_serving's `--return-logprob`, `--top-logprobs-num`,
+/// `--token-ids-logprob`, `--logprob-start-len`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LogprobOptions {
+    /// Ask for log-probabilities.
+    #[serde(default)]
+    pub enabled: bool,
+    /// Top log-probabilities per token (OpenAI `logprobs`/`top_logprobs`, native
+    /// `top_logprobs_num`); 0 = none.
+    #[serde(default)]
+    pub top_n: u32,
+    /// Token ids whose log-probabilities to return (native API only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_ids: Option<Vec<u32>>,
+    /// First prompt position to return log-probabilities for; -1 = none (native API only).
+    #[serde(default = "default_logprob_start")]
+    pub start_len: i64,
+}
+
+impl Default for LogprobOptions {
+    fn default() -> Self {
+        LogprobOptions {
+            enabled: false,
+            top_n: 0,
+            token_ids: None,
+            start_len: default_logprob_start(),
+        }
+    }
+}
+
+fn default_logprob_start() -> i64 {
+    -1
+}
+
+/// LoRA adapter names and how requests are spread over them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoraOptions {
+    /// Adapter names (sent as `lora_path`, and as `model` on OpenAI-style backends).
+    #[schemars(length(min = 1))]
+    pub names: Vec<String>,
+    /// How each request picks its adapter.
+    #[serde(default)]
+    pub distribution: LoraDistribution,
+    /// Skew of `skewed`: adapter `i` is picked with probability proportional to
+    /// `zipf_alpha^-i`. Must be greater than 1.
+    #[serde(default = "default_zipf_alpha")]
+    pub zipf_alpha: f64,
+}
+
+fn default_zipf_alpha() -> f64 {
+    1.5
+}
+
+/// How requests pick a LoRA adapter.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum LoraDistribution {
+    /// Uniformly at random (seeded).
+    #[default]
+    Uniform,
+    /// Round-robin in list order.
+    Distinct,
+    /// The first adapters more often (`zipf_alpha`).
+    Skewed,
+}
+
+/// Time limits of one request, in seconds. A request that exceeds one fails with
+/// `timeout_<phase>`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Timeouts {
+    /// Establishing the TCP connection.
+    #[serde(default = "default_connect_s")]
+    #[schemars(range(min = 0.001))]
+    pub connect_s: f64,
+    /// From sending the request to the response headers (servers that queue requests
+    /// answer only when a slot frees, so this includes server-side queueing).
+    #[serde(default = "default_first_byte_s")]
+    #[schemars(range(min = 0.001))]
+    pub first_byte_s: f64,
+    /// Longest silence between two chunks of a response body.
+    #[serde(default = "default_idle_s")]
+    #[schemars(range(min = 0.001))]
+    pub idle_s: f64,
+    /// The whole request, from sending to the end of the response.
+    #[serde(default = "default_total_s")]
+    #[schemars(range(min = 0.001))]
+    pub total_s: f64,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect_s: default_connect_s(),
+            first_byte_s: default_first_byte_s(),
+            idle_s: default_idle_s(),
+            total_s: default_total_s(),
+        }
+    }
+}
+
+fn default_connect_s() -> f64 {
+    10.0
+}
+
+fn default_first_byte_s() -> f64 {
     600.0
+}
+
+fn default_idle_s() -> f64 {
+    120.0
+}
+
+fn default_total_s() -> f64 {
+    3600.0
+}
+
+/// Profiling on the server during each measured run (SGLang `/start_profile`,
+/// `/stop_profile`; bench_serving's `--profile*` options).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileOptions {
+    /// Activities to record.
+    #[serde(default = "default_activities")]
+    pub activities: Vec<String>,
+    /// Directory on the server; a per-run subdirectory (the Unix time) is appended.
+    /// Default: `$SGLANG_TORCH_PROFILER_DIR`, else `/tmp`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_dir: Option<String>,
+    /// Stop by itself after this many steps (then no stop call is sent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub num_steps: Option<u32>,
+    /// Step to start at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_step: Option<u32>,
+    /// Profile prefill and decode separately.
+    #[serde(default)]
+    pub by_stage: bool,
+    /// Stages to profile when `by_stage`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stages: Option<Vec<String>>,
+    /// File name prefix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+}
+
+fn default_activities() -> Vec<String> {
+    vec!["CPU".into(), "GPU".into()]
 }
 
 /// Where results are written.

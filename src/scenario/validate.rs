@@ -376,6 +376,16 @@ fn semantic(s: &Scenario, file: &str, loc: &Locations) -> Result<(), Vec<Diagnos
         if let Some(why) = crate::protocol::unsupported(t.backend) {
             push(format!("/targets/{i}/backend"), why, None);
         }
+        if let Some(src) = &t.template {
+            let name = format!("targets[{i}].template");
+            if let Err(e) = crate::protocol::template::BodyTemplate::compile(&name, src) {
+                push(
+                    format!("/targets/{i}/template"),
+                    format!("template line {}: {}", e.line, e.message),
+                    None,
+                );
+            }
+        }
     }
     let mut seen = HashSet::new();
     for (i, d) in s.datasets.iter().enumerate() {
@@ -404,6 +414,9 @@ fn semantic(s: &Scenario, file: &str, loc: &Locations) -> Result<(), Vec<Diagnos
             None,
         ),
         _ => {}
+    }
+    for (pointer, msg, hint) in crate::protocol::checks::request_problems(&s.request) {
+        push(pointer, msg, hint);
     }
     if s.sweep.mode == SweepMode::Zip
         && let Err(axes) = crate::plan::zip_len(s)

@@ -1,0 +1,193 @@
+//! The open-loop engine: drives one run.
+//!
+//! In: a [`Target`] (client, URL, protocol, request options), the run's requests and their
+//! due times, and the concurrency cap. Out: one [`RequestRecord`] per request (per turn of a
+//! multi-turn conversation) and the run duration. Request `i` is due at `start + offset_i`
+//! and dispatched by sleeping to that absolute deadline; it is then sent as soon as the cap
+//! allows. Due, dispatch and send times are all recorded, so the client falling behind
+//! (schedule lag) and requests held back by the cap (queue wait) are visible, not hidden.
+//!
+//! A multi-turn conversation ([`Prompt::Turns`]) is one task holding one cap slot for all its
+//! turns; each turn is sent with the whole history, including the server's actual replies
+//! (bench_serving §4.6), and asks for usage so every turn's output length is measured.
+
+mod exchange;
+mod server;
+mod target;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tokio::time::{Instant, sleep_until};
+
+pub use server::{ServerError, accept_length, first_model, profile_body};
+pub use target::{Prepared, ROUTING_KEY_HEADER, Target, client};
+
+use crate::record::{Outcome, RequestRecord};
+use crate::workload::{Prompt, RequestSpec};
+
+/// Records of one run, in dispatch order, and its duration.
+#[derive(Debug)]
+pub struct Executed {
+    /// One per request (per turn for conversations).
+    pub records: Vec<RequestRecord>,
+    /// From the run start to the end of the last response, in seconds.
+    pub duration_s: f64,
+    /// The run start: every `*_s` time in the records counts from it.
+    pub start: Instant,
+}
+
+/// Send `requests` with due times `offsets` (seconds from start) under `cap`.
+pub async fn execute(
+    target: Arc<Target>,
+    requests: &[RequestSpec],
+    offsets: &[f64],
+    cap: Option<u32>,
+) -> Executed {
+    let prepared = target.prepare(requests);
+    let sem = cap.map(|c| Arc::new(Semaphore::new(c as usize)));
+    let mut set = JoinSet::new();
+    let start = Instant::now();
+    for (i, (spec, prep)) in requests.iter().zip(prepared).enumerate() {
+        sleep_until(start + Duration::from_secs_f64(offsets[i])).await;
+        let dispatched_s = start.elapsed().as_secs_f64();
+        let target = target.clone();
+        let sem = sem.clone();
+        let spec = spec.clone();
+        let intended_s = offsets[i];
+        set.spawn(async move {
+            let _permit = match &sem {
+                Some(s) => Some(s.clone().acquire_owned().await.expect("semaphore open")),
+                None => None,
+            };
+            let mut rec = RequestRecord::new(i, intended_s, spec.output_len);
+            rec.dispatched_s = dispatched_s;
+            rec.prompt_len = spec.prompt_len;
+            match prep {
+                Err(e) => {
+                    rec.sent_s = start.elapsed().as_secs_f64();
+                    rec.end_s = rec.sent_s;
+                    rec.outcome = Outcome::Client;
+                    rec.error = Some(e.to_string());
+                    vec![rec]
+                }
+                Ok(p) if matches!(spec.prompt, Prompt::Turns(_)) => {
+                    rec.lora = p.lora;
+                    conversation(&target, &spec, i, start, rec).await
+                }
+                Ok(p) => {
+                    rec.lora = p.lora;
+                    exchange::send(
+                        &target,
+                        p.body,
+                        spec.routing_key.as_deref(),
+                        start,
+                        &mut rec,
+                    )
+                    .await;
+                    vec![rec]
+                }
+            }
+        });
+    }
+    let mut records = Vec::with_capacity(requests.len());
+    while let Some(r) = set.join_next().await {
+        records.extend(r.expect("request task does not panic"));
+    }
+    records.sort_by_key(|r| (r.request, r.turn));
+    for (i, r) in records.iter_mut().enumerate() {
+        r.index = i;
+    }
+    let duration_s = records.iter().map(|r| r.end_s).fold(0.0, f64::max);
+    Executed {
+        records,
+        duration_s,
+        start,
+    }
+}
+
+/// Replay a conversation turn by turn. The first record comes in with its due and dispatch
+/// times; each later turn is due when the previous reply ended. A failed turn ends the
+/// conversation (there is no reply to continue from).
+async fn conversation(
+    target: &Target,
+    spec: &RequestSpec,
+    i: usize,
+    start: Instant,
+    first: RequestRecord,
+) -> Vec<RequestRecord> {
+    let Prompt::Turns(turns) = &spec.prompt else {
+        unreachable!("called for conversations only")
+    };
+    let mut history = Vec::with_capacity(turns.len() * 2);
+    let mut records = Vec::with_capacity(turns.len());
+    let mut rec = first;
+    for (j, user) in turns.iter().enumerate() {
+        history.push(json!({"role": "user", "content": user}));
+        rec.turn = Some(j as u32);
+        if j > 0 {
+            rec.prompt_len = 0;
+        }
+        let prompt = Prompt::Messages(history.clone());
+        let lora = rec.lora.clone();
+        match target.body_value(spec, &prompt, lora.as_deref(), i, true) {
+            Err(e) => {
+                rec.sent_s = start.elapsed().as_secs_f64();
+                rec.end_s = rec.sent_s;
+                rec.outcome = Outcome::Client;
+                rec.error = Some(e.to_string());
+            }
+            Ok(body) => {
+                let body = bytes::Bytes::from(body.to_string());
+                exchange::send(target, body, spec.routing_key.as_deref(), start, &mut rec).await;
+            }
+        }
+        if rec.prompt_len == 0 {
+            rec.prompt_len = rec.reported_prompt_len.unwrap_or(0);
+        }
+        let ok = rec.outcome.is_ok();
+        let end = rec.end_s;
+        history.push(json!({"role": "assistant", "content": rec.text}));
+        records.push(rec);
+        if !ok {
+            break;
+        }
+        rec = RequestRecord::new(i, end, spec.output_len);
+        rec.lora = lora;
+    }
+    records
+}
+
+/// Send `n` copies of `spec` (output capped at 32 tokens, no per-row
+/// extra body; the first turn of a conversation) through the cap; succeed if any does, else
+/// return the first error.
+pub async fn warmup(
+    target: Arc<Target>,
+    spec: &RequestSpec,
+    n: u32,
+    cap: Option<u32>,
+) -> Result<(), String> {
+    let prompt = match &spec.prompt {
+        Prompt::Turns(t) => Prompt::Turns(t.iter().take(1).cloned().collect()),
+        p => p.clone(),
+    };
+    let spec = RequestSpec {
+        output_len: spec.output_len.min(32),
+        prompt,
+        extra_body: Default::default(),
+        ..spec.clone()
+    };
+    let reqs = vec![spec; n as usize];
+    let done = execute(target, &reqs, &vec![0.0; n as usize], cap).await;
+    if done.records.iter().any(|r| r.outcome.is_ok()) {
+        return Ok(());
+    }
+    Err(done
+        .records
+        .first()
+        .map(|r| r.error.clone().unwrap_or_else(|| r.outcome.kind()))
+        .unwrap_or_default())
+}

@@ -1,0 +1,130 @@
+//! Every backend the embedded server speaks, end to end through the engine, streaming and
+//! not; token-id prompts; multi-turn replay with the server's real replies.
+
+use std::sync::Arc;
+
+use runner::engine::{self, Target};
+use runner::metrics;
+use runner::record::RequestRecord;
+use runner::scenario::{Backend, RequestOptions};
+use runner::sim::{self, SimConfig};
+use runner::tokenizer::Tokenizer;
+use runner::workload::{Prompt, RequestSpec};
+
+async fn run(
+    base: &str,
+    backend: Backend,
+    options: RequestOptions,
+    requests: &[RequestSpec],
+) -> Vec<RequestRecord> {
+    let client = engine::client(&options.timeouts).unwrap();
+    let target = Target::new(client, base, backend, "m".into(), options).unwrap();
+    let offsets = vec![0.0; requests.len()];
+    let mut done = engine::execute(Arc::new(target), requests, &offsets, Some(2)).await;
+    metrics::count_tokens(&mut done.records, &Tokenizer::builtin());
+    done.records
+}
+
+fn fast() -> SimConfig {
+    SimConfig {
+        ttft_ms: 5.0,
+        itl_ms: 1.0,
+        ..SimConfig::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_embedded_backend_streaming_and_not() {
+    let server = sim::start_local(fast()).await.unwrap();
+    let base = server.base_url();
+    let requests = vec![RequestSpec::text("the of and to", 4, 6); 4];
+    use Backend::*;
+    for backend in [
+        Sglang,
+        SglangNative,
+        SglangOai,
+        Vllm,
+        Lmdeploy,
+        SglangOaiChat,
+        VllmChat,
+        LmdeployChat,
+    ] {
+        for stream in [true, false] {
+            let options = RequestOptions {
+                stream,
+                ..RequestOptions::default()
+            };
+            let recs = run(&base, backend, options, &requests).await;
+            let what = format!("{} stream={stream}", backend.as_str());
+            assert_eq!(recs.len(), 4, "{what}");
+            for r in &recs {
+                assert!(r.outcome.is_ok(), "{what}: {:?} {:?}", r.outcome, r.error);
+                assert_eq!(r.reported_output_len, Some(6), "{what}");
+                assert_eq!(r.retokenized_output_len, Some(6), "{what}: {:?}", r.text);
+                assert_eq!(r.chunks, if stream { 6 } else { 1 }, "{what}");
+                assert_eq!(r.itl_s.len(), if stream { 5 } else { 0 }, "{what}");
+                assert!(r.first_token_s.unwrap() >= r.sent_s, "{what}");
+            }
+        }
+    }
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_id_prompts_reach_native_and_completions() {
+    let server = sim::start_local(fast()).await.unwrap();
+    let spec = RequestSpec {
+        prompt: Prompt::Ids(vec![5, 6, 7, 8, 9]),
+        prompt_len: 5,
+        output_len: 3,
+        ..RequestSpec::default()
+    };
+    for backend in [Backend::Sglang, Backend::Vllm] {
+        let recs = run(
+            &server.base_url(),
+            backend,
+            RequestOptions::default(),
+            std::slice::from_ref(&spec),
+        )
+        .await;
+        assert!(recs[0].outcome.is_ok(), "{:?}", recs[0].error);
+        assert_eq!(recs[0].reported_prompt_len, Some(5), "{}", backend.as_str());
+    }
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multi_turn_conversations_replay_with_real_replies() {
+    let server = sim::start_local(fast()).await.unwrap();
+    let conv = RequestSpec {
+        prompt: Prompt::Turns(vec!["the of".into(), "and to".into(), "in is".into()]),
+        prompt_len: 2,
+        output_len: 4,
+        ..RequestSpec::default()
+    };
+    // Usage is asked for on every turn even when the scenario turns it off.
+    let options = RequestOptions {
+        include_usage: false,
+        ..RequestOptions::default()
+    };
+    let recs = run(
+        &server.base_url(),
+        Backend::VllmChat,
+        options,
+        &[conv.clone(), conv],
+    )
+    .await;
+    assert_eq!(recs.len(), 6);
+    for (k, r) in recs.iter().enumerate() {
+        assert!(r.outcome.is_ok(), "{:?}", r.error);
+        assert_eq!((r.request, r.turn), (k / 3, Some((k % 3) as u32)));
+        assert_eq!(r.reported_output_len, Some(4));
+    }
+    // The server counts the history: 2 user tokens, then + 4 reply + 2 user, …
+    let prompts: Vec<Option<u32>> = recs[..3].iter().map(|r| r.reported_prompt_len).collect();
+    assert_eq!(prompts, [Some(2), Some(8), Some(14)]);
+    assert_eq!(recs[1].prompt_len, 8);
+    // Later turns are due when the previous reply ended.
+    assert_eq!(recs[1].intended_s, recs[0].end_s);
+    server.stop().await;
+}
