@@ -5,7 +5,9 @@
 //! (send, record) → [`metrics`] (summaries) → [`report`] (console, JSONL, CSV).
 //! [`sim`] is the embedded inference server.
 
+pub mod chat_template;
 pub mod cli;
+pub mod dataset;
 pub mod engine;
 pub mod metrics;
 pub mod plan;

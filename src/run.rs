@@ -12,7 +12,7 @@ use crate::metrics;
 use crate::plan::Plan;
 use crate::protocol;
 use crate::report::{self, Results, RunInfo};
-use crate::scenario::{Dataset, Scenario};
+use crate::scenario::Scenario;
 use crate::schedule;
 use crate::sim;
 use crate::tokenizer::Tokenizer;
@@ -42,7 +42,7 @@ pub struct SweepOutcome {
 pub async fn run(s: &Scenario, plan: &Plan, opts: &RunOptions) -> Result<SweepOutcome> {
     let dir = opts.output.clone().unwrap_or_else(|| s.output_dir());
     let mut results = Results::open(&dir, s.output.details, opts.fresh)?;
-    let tokenizer = Tokenizer::from_setting(s.tokenizer.as_deref())?;
+    let tokenizer = Tokenizer::for_scenario(s)?;
     let client = engine::client()?;
 
     let mut servers = HashMap::new();
@@ -85,7 +85,19 @@ pub async fn run(s: &Scenario, plan: &Plan, opts: &RunOptions) -> Result<SweepOu
         targets.push(Arc::new(target));
     }
 
+    // Every dataset is built before the first run, so a missing file fails before any load.
     let mut workloads: HashMap<usize, Vec<RequestSpec>> = HashMap::new();
+    for spec in &plan.runs {
+        if workloads.contains_key(&spec.dataset) {
+            continue;
+        }
+        let dataset = &s.datasets[spec.dataset];
+        let built = workload::build(dataset, spec.seed, &tokenizer)?;
+        if let Some(d) = crate::dataset::inspect::drift(&built).filter(|d| d.differing > 0) {
+            eprintln!("dataset `{}`: {d}", dataset.name());
+        }
+        workloads.insert(spec.dataset, built);
+    }
     let mut outcome = SweepOutcome {
         dir: results.dir().to_owned(),
         ..Default::default()
@@ -94,9 +106,7 @@ pub async fn run(s: &Scenario, plan: &Plan, opts: &RunOptions) -> Result<SweepOu
     for spec in &plan.runs {
         eprintln!("\n[{}/{n}] {}", spec.index + 1, spec.id);
         let dataset = &s.datasets[spec.dataset];
-        let requests = workloads
-            .entry(spec.dataset)
-            .or_insert_with(|| workload::build(dataset, spec.seed, &tokenizer));
+        let requests = &workloads[&spec.dataset];
         let target = targets[spec.target].clone();
         let cap = spec.max_concurrency.limit();
         let warm = s.load.warmup_requests;
@@ -109,8 +119,8 @@ pub async fn run(s: &Scenario, plan: &Plan, opts: &RunOptions) -> Result<SweepOu
                 Err(e) => eprintln!("warning: warmup failed (every warmup request failed): {e}"),
             }
         }
-        let offsets = schedule::offsets(
-            requests.len(),
+        let offsets = schedule::for_requests(
+            requests,
             spec.request_rate,
             s.load.arrival,
             s.load.burstiness,
@@ -129,9 +139,7 @@ pub async fn run(s: &Scenario, plan: &Plan, opts: &RunOptions) -> Result<SweepOu
             request_rate: spec.request_rate,
             max_concurrency: spec.max_concurrency,
             seed: spec.seed,
-            random: match dataset {
-                Dataset::Random(d) => Some((d.input_len, d.output_len, d.range_ratio)),
-            },
+            random: dataset.random_lens(),
         };
         print!("{}", report::block(&info, &summary));
         if summary.failed > 0 {

@@ -1,23 +1,76 @@
-//! Tokenizers: a Hugging Face `tokenizer.json` from a path, or the small built-in tokenizer.
+//! Tokenizers: where they come from, and what datasets need from them.
 //!
 //! In: the scenario's `tokenizer` setting. Out: a [`Tokenizer`] that counts, encodes and
-//! decodes tokens, and lists the ids prompts may be drawn from.
+//! decodes tokens, renders the model's chat template, and lists the ids random prompts are
+//! drawn from.
 //!
-//! The built-in tokenizer is a word-level vocabulary of common English words: text made of
-//! its words round-trips exactly (decode then encode gives the same ids), which makes it a
-//! good default for the embedded server and for tests. It is not a model's tokenizer; give a
-//! `tokenizer.json` when lengths must match a real model.
+//! Sources, in the order a setting is tried:
+//! 1. `builtin` (or no setting): the small tokenizer trained by the project and shipped in
+//!    the crate (`assets/builtin/`, made by `examples/train_builtin_tokenizer.rs`): BPE over
+//!    common English words with byte fallback, a ChatML chat template, `<s>`/`</s>`.
+//! 2. `server:URL`: the server's `/tokenize` and `/detokenize` (vLLM, llama.cpp and SGLang
+//!    offer them); `server` alone means the scenario's first target with a `base_url`.
+//! 3. An existing path: a `tokenizer.json`, or a model directory holding one; a
+//!    `tokenizer_config.json` (and `chat_template.jinja`) beside it supplies the chat template
+//!    and BOS/EOS strings.
+//! 4. A Hugging Face id (`org/name`): the local hub cache
+//!    (`models--org--name/snapshots/*/`), then runner's cache, then a download from the hub
+//!    when online. Offline and absent is an error that says what to provide.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use thiserror::Error;
+
+use crate::chat_template::{ChatTemplate, template_text};
+use crate::dataset::fetch::{Http, Sources};
+
+/// A tokenizer could not be loaded or used.
+#[derive(Debug, Error)]
+pub enum TokenizerError {
+    /// Nothing found for the setting.
+    #[error("{0}")]
+    NotFound(String),
+    /// A file exists but does not load.
+    #[error("cannot load tokenizer {path}: {reason}")]
+    Load {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// The chat template does not compile or render.
+    #[error("chat template of {name}: {reason}")]
+    Template {
+        /// Tokenizer name.
+        name: String,
+        /// The minijinja error.
+        reason: String,
+    },
+    /// The server tokenizer failed.
+    #[error("tokenizer server {url}: {reason}")]
+    Server {
+        /// The URL called.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+enum Backend {
+    Local(Box<tokenizers::Tokenizer>),
+    Server(ServerTokenizer),
+}
 
 /// A loaded tokenizer.
 pub struct Tokenizer {
-    inner: tokenizers::Tokenizer,
-    /// Sorted ids of ordinary (non-special) tokens: what random prompts are made of.
+    backend: Backend,
+    /// Sorted ids random prompts are drawn from.
     sample_ids: Vec<u32>,
     name: String,
+    template: Option<ChatTemplate>,
+    bos: String,
+    eos: String,
+    specials_added: usize,
 }
 
 impl std::fmt::Debug for Tokenizer {
@@ -28,62 +81,89 @@ impl std::fmt::Debug for Tokenizer {
     }
 }
 
+const BUILTIN_JSON: &str = include_str!("../assets/builtin/tokenizer.json");
+const BUILTIN_CONFIG: &str = include_str!("../assets/builtin/tokenizer_config.json");
+/// English text whose token ids stand in for a vocabulary a server tokenizer cannot list.
+const CORPUS: &str = include_str!("../assets/builtin/corpus.txt");
+
 impl Tokenizer {
-    /// Load from the scenario setting: `None` or `builtin` is the built-in tokenizer, anything
-    /// else a path to a `tokenizer.json` (or a directory holding one).
-    pub fn from_setting(setting: Option<&str>) -> Result<Tokenizer> {
+    /// Load from a scenario setting with sources from the environment.
+    pub fn from_setting(setting: Option<&str>) -> Result<Tokenizer, TokenizerError> {
+        Tokenizer::resolve(setting, &Sources::from_env())
+    }
+
+    /// The scenario's tokenizer; `server` means the first target with a `base_url`.
+    pub fn for_scenario(s: &crate::scenario::Scenario) -> Result<Tokenizer, TokenizerError> {
+        if s.tokenizer.as_deref().map(str::trim) == Some("server") {
+            let t = s.targets.iter().find(|t| t.base_url.is_some()).ok_or_else(|| {
+                TokenizerError::NotFound(
+                    "`tokenizer: server` needs a target with a base_url (embedded targets use `builtin`)".into(),
+                )
+            })?;
+            let model = t.model.as_deref().or(s.model.as_deref());
+            return Tokenizer::server(t.base_url.as_deref().unwrap_or_default(), model);
+        }
+        Tokenizer::from_setting(s.tokenizer.as_deref())
+    }
+
+    /// Load from a scenario setting (see the module docs for the order of sources).
+    pub fn resolve(setting: Option<&str>, src: &Sources) -> Result<Tokenizer, TokenizerError> {
+        let setting = setting.map(str::trim);
         match setting {
-            None | Some("builtin") => Ok(Tokenizer::builtin()),
-            Some(path) => Tokenizer::from_path(Path::new(path)),
+            None | Some("") | Some("builtin") => Ok(Tokenizer::builtin()),
+            Some("server") => Err(TokenizerError::NotFound(
+                "`tokenizer: server` needs a target with a base_url; write `server:http://host:port`".into(),
+            )),
+            Some(s) if s.starts_with("server:") => {
+                Tokenizer::server(s.trim_start_matches("server:"), None)
+            }
+            Some(s) if Path::new(s).exists() || looks_like_path(s) => {
+                Tokenizer::from_path(Path::new(s))
+            }
+            Some(id) => Tokenizer::from_hub(id, src),
         }
     }
 
-    /// Load a `tokenizer.json`, or the one inside a directory.
-    pub fn from_path(path: &Path) -> Result<Tokenizer> {
-        let file = if path.is_dir() {
-            path.join("tokenizer.json")
+    /// Load a `tokenizer.json`, or the one inside a model directory, with the chat template
+    /// of the `tokenizer_config.json` beside it.
+    pub fn from_path(path: &Path) -> Result<Tokenizer, TokenizerError> {
+        let (file, dir) = if path.is_dir() {
+            (path.join("tokenizer.json"), path.to_owned())
         } else {
-            path.to_owned()
+            let dir = path.parent().map(Path::to_owned).unwrap_or_default();
+            (path.to_owned(), dir)
         };
-        if !file.exists() {
-            anyhow::bail!(
-                "tokenizer {} not found; give a path to a tokenizer.json (or a directory with one), or `builtin`",
+        if !file.is_file() {
+            return Err(TokenizerError::NotFound(format!(
+                "tokenizer {} not found; give a path to a tokenizer.json (or a model directory with one), a Hugging Face id, or `builtin`",
                 file.display()
-            );
+            )));
         }
-        let inner = tokenizers::Tokenizer::from_file(&file)
-            .map_err(anyhow::Error::msg)
-            .with_context(|| format!("cannot load tokenizer {}", file.display()))?;
-        Ok(Tokenizer::wrap(inner, file.display().to_string()))
+        let load_err = |reason: String| TokenizerError::Load {
+            path: file.display().to_string(),
+            reason,
+        };
+        let inner = tokenizers::Tokenizer::from_file(&file).map_err(|e| load_err(e.to_string()))?;
+        let config = read_config(&dir).map_err(load_err)?;
+        Tokenizer::local(inner, file.display().to_string(), &config, false)
     }
 
-    /// The built-in word-level tokenizer.
+    /// The built-in tokenizer.
     pub fn builtin() -> Tokenizer {
-        let mut vocab = serde_json::Map::new();
-        vocab.insert("<unk>".into(), 0.into());
-        for (i, w) in WORDS.split_whitespace().enumerate() {
-            vocab.insert(w.into(), (i + 1).into());
-        }
-        let json = serde_json::json!({
-            "version": "1.0",
-            "truncation": null,
-            "padding": null,
-            "added_tokens": [{
-                "id": 0, "content": "<unk>", "single_word": false, "lstrip": false,
-                "rstrip": false, "normalized": false, "special": true
-            }],
-            "normalizer": null,
-            "pre_tokenizer": { "type": "Whitespace" },
-            "post_processor": null,
-            "decoder": null,
-            "model": { "type": "WordLevel", "vocab": vocab, "unk_token": "<unk>" }
-        });
-        let inner = tokenizers::Tokenizer::from_bytes(json.to_string().as_bytes())
-            .expect("built-in tokenizer definition is valid");
-        Tokenizer::wrap(inner, "builtin".into())
+        let inner = tokenizers::Tokenizer::from_bytes(BUILTIN_JSON.as_bytes())
+            .expect("the built-in tokenizer loads");
+        let config: serde_json::Value =
+            serde_json::from_str(BUILTIN_CONFIG).expect("the built-in config parses");
+        Tokenizer::local(inner, "builtin".into(), &config, true)
+            .expect("the built-in chat template compiles")
     }
 
-    fn wrap(inner: tokenizers::Tokenizer, name: String) -> Tokenizer {
+    fn local(
+        inner: tokenizers::Tokenizer,
+        name: String,
+        config: &serde_json::Value,
+        stable_only: bool,
+    ) -> Result<Tokenizer, TokenizerError> {
         let special: std::collections::HashSet<u32> =
             inner.get_added_tokens_decoder().into_keys().collect();
         let mut sample_ids: Vec<u32> = inner
@@ -92,104 +172,352 @@ impl Tokenizer {
             .filter(|id| !special.contains(id))
             .collect();
         sample_ids.sort_unstable();
-        Tokenizer {
-            inner,
+        if stable_only {
+            // Only tokens that decode to a word which encodes back to them, so prompts drawn
+            // from the built-in vocabulary keep their length (and the embedded server's output
+            // words count one token each).
+            sample_ids.retain(|&id| {
+                let text = inner.decode(&[id], false).unwrap_or_default();
+                !text.is_empty()
+                    && inner
+                        .encode_fast(text.as_str(), false)
+                        .is_ok_and(|e| e.get_ids() == [id])
+            });
+        }
+        let specials_added = inner.encode_fast("", true).map(|e| e.len()).unwrap_or(0);
+        let template = ChatTemplate::from_config(config).map_err(|e| TokenizerError::Template {
+            name: name.clone(),
+            reason: e.to_string(),
+        })?;
+        Ok(Tokenizer {
+            bos: crate::chat_template::token_string(config.get("bos_token")),
+            eos: crate::chat_template::token_string(config.get("eos_token")),
+            backend: Backend::Local(Box::new(inner)),
             sample_ids,
             name,
-        }
+            template,
+            specials_added,
+        })
     }
 
-    /// Where it came from (`builtin` or the file path).
+    /// A tokenizer served at `base_url` (`/tokenize`, `/detokenize`). The ids prompts are drawn
+    /// from are those of runner's built-in English corpus under this tokenizer.
+    pub fn server(base_url: &str, model: Option<&str>) -> Result<Tokenizer, TokenizerError> {
+        let server = ServerTokenizer::new(base_url, model)?;
+        let mut ids = server.encode(CORPUS, false)?;
+        let specials_added = server.encode("", true)?.len();
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(Tokenizer {
+            backend: Backend::Server(server),
+            sample_ids: ids,
+            name: format!("server:{base_url}"),
+            template: None,
+            bos: String::new(),
+            eos: String::new(),
+            specials_added,
+        })
+    }
+
+    fn from_hub(id: &str, src: &Sources) -> Result<Tokenizer, TokenizerError> {
+        if let Some(dir) = hub_snapshot(&src.hf_hub_cache, id) {
+            return Tokenizer::from_path(&dir);
+        }
+        let mine = src.cache_dir.join("tokenizers").join(id.replace('/', "--"));
+        if mine.join("tokenizer.json").is_file() {
+            return Tokenizer::from_path(&mine);
+        }
+        let snapshots = src
+            .hf_hub_cache
+            .join(format!("models--{}", id.replace('/', "--")))
+            .join("snapshots");
+        let what_to_do = format!(
+            "give `tokenizer:` a path to a tokenizer.json or a model directory, download it (`huggingface-cli download {id} tokenizer.json tokenizer_config.json`), or use `builtin`"
+        );
+        if src.offline {
+            return Err(TokenizerError::NotFound(format!(
+                "tokenizer `{id}` is neither a local path nor in the Hugging Face cache ({}/*/tokenizer.json) and runner is offline; {what_to_do}",
+                snapshots.display()
+            )));
+        }
+        for file in ["tokenizer.json", "tokenizer_config.json"] {
+            let url = format!("{}/{id}/resolve/main/{file}", src.hf_endpoint);
+            eprintln!("downloading {url}");
+            let got =
+                crate::dataset::fetch::download(&url, &mine.join(file), src.hf_token.as_deref());
+            // The config (chat template) is optional; the tokenizer is not.
+            if let Err(e) = got
+                && file == "tokenizer.json"
+            {
+                return Err(TokenizerError::NotFound(format!(
+                    "tokenizer `{id}` is not a local path, not in the Hugging Face cache ({}), and cannot be downloaded from {url} ({e}); {what_to_do} (gated models need HF_TOKEN)",
+                    snapshots.display()
+                )));
+            }
+        }
+        Tokenizer::from_path(&mine)
+    }
+
+    /// Where it came from (`builtin`, a file path, or `server:URL`).
     pub fn name(&self) -> &str {
         &self.name
     }
 
     /// Token ids of `text`, without special tokens added.
     pub fn encode(&self, text: &str) -> Vec<u32> {
-        self.inner
-            .encode_fast(text, false)
-            .map(|e| e.get_ids().to_vec())
-            .unwrap_or_default()
+        self.encode_with(text, false)
+    }
+
+    /// Token ids of `text` with the tokenizer's special tokens added (BOS and the like), as
+    /// Python's `tokenizer.encode(text)` gives them.
+    pub fn encode_with_special(&self, text: &str) -> Vec<u32> {
+        self.encode_with(text, true)
+    }
+
+    fn encode_with(&self, text: &str, special: bool) -> Vec<u32> {
+        match &self.backend {
+            Backend::Local(t) => t
+                .encode_fast(text, special)
+                .map(|e| e.get_ids().to_vec())
+                .unwrap_or_default(),
+            Backend::Server(s) => s.encode(text, special).unwrap_or_default(),
+        }
     }
 
     /// Number of tokens in `text` (no special tokens added).
     pub fn count(&self, text: &str) -> usize {
-        self.inner
-            .encode_fast(text, false)
-            .map(|e| e.len())
-            .unwrap_or(0)
+        match &self.backend {
+            Backend::Local(t) => t.encode_fast(text, false).map(|e| e.len()).unwrap_or(0),
+            Backend::Server(_) => self.encode(text).len(),
+        }
+    }
+
+    /// Number of tokens in `text` with special tokens added.
+    pub fn count_with_special(&self, text: &str) -> usize {
+        self.encode_with(text, true).len()
+    }
+
+    /// How many tokens encoding adds around any text (Python's
+    /// `num_special_tokens_to_add()`): 1 for a BOS-adding tokenizer.
+    pub fn num_special_tokens_to_add(&self) -> usize {
+        self.specials_added
     }
 
     /// Text of `ids`, special tokens kept.
     pub fn decode(&self, ids: &[u32]) -> String {
-        self.inner.decode(ids, false).unwrap_or_default()
+        match &self.backend {
+            Backend::Local(t) => t.decode(ids, false).unwrap_or_default(),
+            Backend::Server(s) => s.decode(ids).unwrap_or_default(),
+        }
     }
 
-    /// Ids of ordinary tokens, sorted: the alphabet random prompts are drawn from.
+    /// Ids of ordinary tokens, sorted: the alphabet random prompts are drawn from (every
+    /// non-special token for a Hugging Face tokenizer, as bench_serving draws them).
     pub fn sample_ids(&self) -> &[u32] {
         &self.sample_ids
     }
+
+    /// Size of the id space (largest id + 1) for `random-ids`.
+    pub fn vocab_size(&self) -> usize {
+        match &self.backend {
+            Backend::Local(t) => t.get_vocab_size(false),
+            Backend::Server(_) => self.sample_ids.last().map_or(0, |&m| m as usize + 1),
+        }
+    }
+
+    /// The BOS string of the model's config (empty when none).
+    pub fn bos_token(&self) -> &str {
+        &self.bos
+    }
+
+    /// The EOS string of the model's config (empty when none).
+    pub fn eos_token(&self) -> &str {
+        &self.eos
+    }
+
+    /// Whether the tokenizer has a chat template.
+    pub fn has_chat_template(&self) -> bool {
+        self.template.is_some()
+    }
+
+    /// Render `messages` with the chat template (Python's `apply_chat_template(…,
+    /// tokenize=False)`). Without a template, `role: content` lines (bench_serving's
+    /// fallback) followed by `assistant:` when `add_generation_prompt`.
+    pub fn apply_chat_template(
+        &self,
+        messages: &[serde_json::Value],
+        add_generation_prompt: bool,
+        tools: Option<&serde_json::Value>,
+    ) -> Result<String, TokenizerError> {
+        match &self.template {
+            Some(t) => t
+                .render(messages, add_generation_prompt, tools)
+                .map_err(|e| TokenizerError::Template {
+                    name: self.name.clone(),
+                    reason: format!("{e:#}"),
+                }),
+            None => {
+                let mut lines: Vec<String> = messages
+                    .iter()
+                    .map(|m| {
+                        let content = match &m["content"] {
+                            serde_json::Value::String(s) => s.clone(),
+                            other => other.to_string(),
+                        };
+                        format!("{}: {content}", m["role"].as_str().unwrap_or("user"))
+                    })
+                    .collect();
+                if add_generation_prompt {
+                    lines.push("assistant:".into());
+                }
+                Ok(lines.join("\n"))
+            }
+        }
+    }
+
+    /// One user message rendered with the chat template and `add_generation_prompt`, then
+    /// every occurrence of the BOS string removed (the server adds it again), as
+    /// bench_serving's `--apply-chat-template` does.
+    pub fn chat_prompt(&self, user: &str) -> Result<String, TokenizerError> {
+        let msgs = [serde_json::json!({"role": "user", "content": user})];
+        let text = self.apply_chat_template(&msgs, true, None)?;
+        Ok(self.strip_bos(text))
+    }
+
+    /// Remove every occurrence of the BOS string.
+    pub fn strip_bos(&self, text: String) -> String {
+        if self.bos.is_empty() {
+            text
+        } else {
+            text.replace(&self.bos, "")
+        }
+    }
 }
 
-/// The built-in vocabulary: one token per word.
-const WORDS: &str = "
-the of and to a in is it you that he was for on are with as his they be at one have this
-from or had by hot word but what some we can out other were all there when up use your how
-said an each she which do their time if will way about many then them write would like so
-these her long make thing see him two has look more day could go come did number sound no
-most people my over know water than call first who may down side been now find any new work
-part take get place made live where after back little only round man year came show every
-good me give our under name very through just form sentence great think say help low line
-differ turn cause much mean before move right boy old too same tell does set three want air
-well also play small end put home read hand port large spell add even land here must big high
-such follow act why ask men change went light kind off need house picture try us again animal
-point mother world near build self earth father head stand own page should country found answer
-school grow study still learn plant cover food sun four between state keep eye never last let
-thought city tree cross farm hard start might story saw far sea draw left late run while press
-close night real life few north open seem together next white children begin got walk example
-ease paper group always music those both mark often letter until mile river car feet care second
-book carry took science eat room friend began idea fish mountain stop once base hear horse cut
-sure watch color face wood main enough plain girl usual young ready above ever red list though
-feel talk bird soon body dog family direct pose leave song measure door product black short
-numeral class wind question happen complete ship area half rock order fire south problem piece
-told knew pass since top whole king space heard best hour better true during hundred five
-remember step early hold west ground interest reach fast verb sing listen six table travel less
-morning ten simple several vowel toward war lay against pattern slow center love person money
-serve appear road map rain rule govern pull cold notice voice unit power town fine certain fly
-fall lead cry dark machine note wait plan figure star box noun field rest correct able pound
-done beauty drive stood contain front teach week final gave green oh quick develop ocean warm
-free minute strong special mind behind clear tail produce fact street inch multiply nothing
-course stay wheel full force blue object decide surface deep moon island foot system busy test
-record boat common gold possible plane stead dry wonder laugh thousand ago ran check game shape
-equate miss brought heat snow tire bring yes distant fill east paint language among grand ball
-yet wave drop heart am present heavy dance engine position arm wide sail material size vary
-settle speak weight general ice matter circle pair include divide syllable felt perhaps pick
-sudden count square reason length represent art subject region energy hunt probable bed brother
-egg ride cell believe fraction forest sit race window store summer train sleep prove lone leg
-exercise wall catch mount wish sky board joy winter sat written wild instrument kept glass grass
-cow job edge sign visit past soft fun bright gas weather month million bear finish happy hope
-flower clothe strange gone jump baby eight village meet root buy raise solve metal whether push
-seven paragraph third shall held hair describe cook floor either result burn hill safe cat
-century consider type law bit coast copy phrase silent tall sand soil roll temperature finger
-industry value fight lie beat excite natural view sense capital chair danger fruit rich thick
-soldier process operate practice separate difficult doctor please protect noon crop modern
-element hit student corner party supply whose locate ring character insect caught period
-indicate radio spoke atom human history effect electric expect bone rail imagine provide agree
-thus gentle woman captain guess necessary sharp wing create neighbor wash bat rather crowd corn
-compare poem string bell depend meat rub tube famous dollar stream fear sight thin triangle
-planet hurry chief colony clock mine tie enter major fresh search send yellow gun allow print
-dead spot desert suit current lift rose arrive master track parent shore division sheet
-substance favor connect post spend chord fat glad original share station dad bread charge
-proper bar offer segment slave duck instant market degree populate chick dear enemy reply drink
-occur support speech nature range steam motion path liquid log meant quotient teeth shell neck
-oxygen sugar death pretty skill women season solution magnet silver thank branch match suffix
-especially fig afraid huge sister steel discuss forward similar guide experience score apple
-bought led pitch coat mass card band rope slip win dream evening condition feed tool total basic
-smell valley nor double seat continue block chart hat sell success company subtract event
-particular deal swim term opposite wife shoe shoulder spread arrange camp invent cotton born
-determine quart nine truck noise level chance gather shop stretch throw shine property column
-molecule select wrong gray repeat require broad prepare salt nose plural anger claim continent
-";
+/// Whether a setting names a file rather than a Hugging Face id (`org/name`).
+fn looks_like_path(s: &str) -> bool {
+    s.starts_with(['/', '.', '~']) || s.ends_with(".json") || s.matches('/').count() > 1
+}
+
+/// `tokenizer_config.json` of `dir` (empty object when absent), with the template of a
+/// `chat_template.jinja` file when the config has none.
+fn read_config(dir: &Path) -> Result<serde_json::Value, String> {
+    let path = dir.join("tokenizer_config.json");
+    let mut config = match std::fs::read_to_string(&path) {
+        Ok(text) => serde_json::from_str(&text)
+            .map_err(|e| format!("{} is not valid JSON: {e}", path.display()))?,
+        Err(_) => serde_json::json!({}),
+    };
+    let has = config
+        .get("chat_template")
+        .and_then(template_text)
+        .is_some();
+    if !has && let Ok(t) = std::fs::read_to_string(dir.join("chat_template.jinja")) {
+        config["chat_template"] = t.into();
+    }
+    Ok(config)
+}
+
+/// The snapshot directory of `id` in a Hugging Face hub cache that holds a tokenizer.json:
+/// the one `refs/main` names, else the most recently modified.
+pub fn hub_snapshot(hub: &Path, id: &str) -> Option<PathBuf> {
+    let repo = hub.join(format!("models--{}", id.replace('/', "--")));
+    let snaps = repo.join("snapshots");
+    if let Ok(rev) = std::fs::read_to_string(repo.join("refs").join("main")) {
+        let dir = snaps.join(rev.trim());
+        if dir.join("tokenizer.json").is_file() {
+            return Some(dir);
+        }
+    }
+    std::fs::read_dir(&snaps)
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.join("tokenizer.json").is_file())
+        .max_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
+}
+
+/// `/tokenize` and `/detokenize` of a server. Requests carry both vLLM's and llama.cpp's
+/// field names (`prompt`/`content`, `add_special_tokens`/`add_special`); responses are read
+/// from `tokens` and from `prompt`, `content` or `text`.
+struct ServerTokenizer {
+    http: Http,
+    base: String,
+    model: Option<String>,
+}
+
+impl ServerTokenizer {
+    fn new(base_url: &str, model: Option<&str>) -> Result<ServerTokenizer, TokenizerError> {
+        let http = Http::new().map_err(|reason| TokenizerError::Server {
+            url: base_url.into(),
+            reason,
+        })?;
+        Ok(ServerTokenizer {
+            http,
+            base: base_url.trim_end_matches('/').to_owned(),
+            model: model.map(str::to_owned),
+        })
+    }
+
+    fn post(
+        &self,
+        path: &str,
+        body: serde_json::Value,
+    ) -> Result<serde_json::Value, TokenizerError> {
+        let url = format!("{}{path}", self.base);
+        let req = self.http.client.post(&url).json(&body);
+        self.http
+            .run(async move {
+                let resp = req.send().await.map_err(|e| e.to_string())?;
+                let status = resp.status();
+                if !status.is_success() {
+                    return Err(format!("HTTP {status}"));
+                }
+                resp.json::<serde_json::Value>()
+                    .await
+                    .map_err(|e| e.to_string())
+            })
+            .map_err(|reason| TokenizerError::Server { url, reason })
+    }
+
+    fn encode(&self, text: &str, special: bool) -> Result<Vec<u32>, TokenizerError> {
+        let mut body = serde_json::json!({
+            "prompt": text, "content": text,
+            "add_special_tokens": special, "add_special": special,
+        });
+        if let Some(m) = &self.model {
+            body["model"] = m.clone().into();
+        }
+        let v = self.post("/tokenize", body)?;
+        let tokens = v["tokens"]
+            .as_array()
+            .ok_or_else(|| TokenizerError::Server {
+                url: format!("{}/tokenize", self.base),
+                reason: format!("no `tokens` list in the response: {v}"),
+            })?;
+        Ok(tokens
+            .iter()
+            .filter_map(|t| t.as_u64().or_else(|| t["id"].as_u64()))
+            .map(|t| t as u32)
+            .collect())
+    }
+
+    fn decode(&self, ids: &[u32]) -> Result<String, TokenizerError> {
+        let mut body = serde_json::json!({ "tokens": ids });
+        if let Some(m) = &self.model {
+            body["model"] = m.clone().into();
+        }
+        let v = self.post("/detokenize", body)?;
+        ["prompt", "content", "text"]
+            .iter()
+            .find_map(|k| v[k].as_str())
+            .map(str::to_owned)
+            .ok_or_else(|| TokenizerError::Server {
+                url: format!("{}/detokenize", self.base),
+                reason: format!("no `prompt`/`content`/`text` in the response: {v}"),
+            })
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -204,19 +532,36 @@ mod tests {
         let text = t.decode(&ids);
         assert_eq!(t.encode(&text), ids);
         assert_eq!(t.count(&text), 40);
-        assert_eq!(t.count(" the server streams"), 3);
+        assert_eq!(t.num_special_tokens_to_add(), 0);
     }
 
     #[test]
-    fn builtin_words_are_unique() {
-        let words: Vec<&str> = WORDS.split_whitespace().collect();
-        let set: std::collections::HashSet<&&str> = words.iter().collect();
-        assert_eq!(set.len(), words.len());
+    fn builtin_encodes_any_text_without_unknowns() {
+        let t = Tokenizer::builtin();
+        let text = "Héllo, wörld! 42 {\"json\": [1, 2]} 日本";
+        let ids = t.encode(text);
+        assert!(!ids.contains(&0), "{ids:?}");
+        assert_eq!(t.decode(&ids).replace(' ', ""), text.replace(' ', ""));
+    }
+
+    #[test]
+    fn builtin_has_a_chatml_template() {
+        let t = Tokenizer::builtin();
+        assert_eq!(
+            t.chat_prompt("hi").unwrap(),
+            "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
+        );
+        assert_eq!(t.count("<|im_start|>"), 1);
     }
 
     #[test]
     fn missing_file_says_what_to_give() {
-        let e = Tokenizer::from_setting(Some("/nonexistent/tok.json")).unwrap_err();
+        let dir = tempfile::tempdir().unwrap();
+        let e = Tokenizer::resolve(
+            Some("/nonexistent/tok.json"),
+            &Sources::offline_in(dir.path()),
+        )
+        .unwrap_err();
         assert!(
             e.to_string().contains("give a path to a tokenizer.json"),
             "{e}"

@@ -386,6 +386,19 @@ fn semantic(s: &Scenario, file: &str, loc: &Locations) -> Result<(), Vec<Diagnos
                 Some("run ids are built from names, so each must be unique"),
             );
         }
+        if s.load.arrival == Arrival::Trace && !d.has_timestamps() {
+            push(
+                format!("/datasets/{i}/kind"),
+                format!(
+                    "`arrival: trace` needs timestamps, and `{}` datasets have none",
+                    d.kind()
+                ),
+                Some("use a `mooncake` dataset, or another arrival process"),
+            );
+        }
+        for (field, msg) in super::dataset::problems(d) {
+            push(format!("/datasets/{i}/{field}"), msg, None);
+        }
     }
     match (s.load.arrival, s.load.burstiness) {
         (Arrival::Gamma, None) => push(
