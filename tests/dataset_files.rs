@@ -104,7 +104,7 @@ fn mmmu_samples_rows_with_their_image() {
         assert!(text(r).starts_with("Question: What is ") && text(r).ends_with("\n\nAnswer: "));
         assert_eq!(r.images.len(), 1);
         assert!(r.images[0].starts_with("data:image/png;base64,"));
-        assert_eq!(r.vision_prompt_len, 2 * 1, "30x20 px at 28 px per token");
+        assert_eq!(r.vision_prompt_len, 2, "30x20 px at 28 px per token: 2 x 1");
         assert_eq!(r.output_len, 32);
     }
     assert_eq!(reqs, build(&d, 7, dir.path()));
