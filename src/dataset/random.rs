@@ -9,15 +9,17 @@
 //!   requests when the file runs out);
 //! - `random-ids`: ids `(offset + i + j) % vocab_size` with a random offset per request.
 //!
-//! Decoding ids and encoding the text again rarely gives the same count. `prompt_len` keeps
-//! bench_serving's nominal length; `measured_prompt_len` is the re-encoded length with special
-//! tokens. With `exact_len`, each prompt is re-encoded and cut or extended until the measured
-//! length equals the drawn length, and both are that length.
+//! Decoding ids and encoding the text again rarely gives the same count (byte-level tokens cut
+//! inside a character decode to U+FFFD, neighbours merge). `prompt_len` keeps bench_serving's
+//! nominal length (special tokens excluded); `measured_prompt_len` is the prompt re-encoded,
+//! counted the same way. With `exact_len`, each prompt is re-encoded and cut or extended until
+//! it encodes to exactly that length, so with the special tokens the server adds it is the
+//! drawn length.
 
 use rand::RngExt;
 use rand::rngs::ChaCha8Rng;
 
-use super::{Ctx, DatasetError, Stream, draw_tokens, measure, random_lens, sharegpt, shuffle};
+use super::{Ctx, DatasetError, Stream, draw_tokens, random_lens, sharegpt, shuffle};
 use crate::scenario::{RandomDataset, RandomIdsDataset, TokenSource};
 use crate::tokenizer::Tokenizer;
 use crate::workload::{Prompt, RequestSpec};
@@ -122,47 +124,70 @@ fn row(
         r.measured_prompt_len = Some(target);
         return r;
     }
-    let (prompt, len) = if exact {
-        let special = tok.num_special_tokens_to_add() as u32;
-        let text = fit(tok, ids, target as usize, rng);
-        let measured = measure(tok, &text);
-        // Report the exact length only when it was reached.
-        let nominal = if measured == target + special {
-            measured
-        } else {
-            target
-        };
-        (text, nominal)
+    let prompt = if exact {
+        fit(tok, ids, target as usize, rng)
     } else {
-        (tok.decode(&ids), target)
+        tok.decode(&ids)
     };
-    let measured = measure(tok, &prompt);
-    let mut r = RequestSpec::text(prompt, len, output_len);
+    // Measured like `prompt_len`: the prompt's own tokens, without the special tokens the
+    // server adds around it.
+    let measured = tok.count(&prompt) as u32;
+    let mut r = RequestSpec::text(prompt, target, output_len);
     r.measured_prompt_len = Some(measured);
     r
 }
 
 /// Text that encodes (without special tokens) to exactly `target` tokens: decode, re-encode,
-/// then cut the re-encoded ids or extend them with random tokens, until stable. Gives up
-/// after 64 rounds and returns the last text (its measured length is still recorded).
-pub fn fit(tok: &Tokenizer, mut ids: Vec<u32>, target: usize, rng: &mut ChaCha8Rng) -> String {
-    let alphabet = tok.sample_ids();
+/// then cut the re-encoded ids (never inside a character) or extend them with tokens that
+/// re-encode to themselves, until stable. Gives up after 64 rounds and returns the last text
+/// (its measured length is still recorded).
+pub fn fit(tok: &Tokenizer, ids: Vec<u32>, target: usize, rng: &mut ChaCha8Rng) -> String {
+    let mut stable = Stable::default();
     let mut text = tok.decode(&ids);
     for _ in 0..64 {
-        let got = tok.encode(&text);
-        if got.len() == target {
+        let mut ids = tok.encode(&text);
+        if ids.len() == target {
             return text;
         }
-        ids = got;
         if ids.len() > target {
             ids.truncate(target);
+            text = tok.decode(&ids);
+            while text.ends_with('\u{FFFD}') && ids.pop().is_some() {
+                text = tok.decode(&ids);
+            }
         } else {
-            let missing = target - ids.len();
-            ids.extend(draw_tokens(alphabet, missing, rng));
+            while ids.len() < target {
+                ids.push(stable.draw(tok, rng));
+            }
+            text = tok.decode(&ids);
         }
-        text = tok.decode(&ids);
     }
     text
+}
+
+/// Tokens that decode to text which encodes back to the same single token.
+#[derive(Default)]
+struct Stable {
+    seen: std::collections::HashMap<u32, bool>,
+}
+
+impl Stable {
+    fn draw(&mut self, tok: &Tokenizer, rng: &mut ChaCha8Rng) -> u32 {
+        let alphabet = tok.sample_ids();
+        let mut last = alphabet[0];
+        for _ in 0..200 {
+            let id = alphabet[rng.random_range(0..alphabet.len())];
+            last = id;
+            let ok = *self.seen.entry(id).or_insert_with(|| {
+                let t = tok.decode(&[id]);
+                !t.contains('\u{FFFD}') && tok.encode(&t) == [id]
+            });
+            if ok {
+                return id;
+            }
+        }
+        last
+    }
 }
 
 /// Build `random-ids`.

@@ -75,3 +75,57 @@ pub fn jsonl(dir: &Path, name: &str, rows: &[Value]) -> PathBuf {
 pub fn text(r: &RequestSpec) -> &str {
     r.prompt.as_text().expect("text prompt")
 }
+
+/// A byte-level BPE tokenizer like real models' (GPT-2 style pre-tokenizer, a `<s>` BOS added
+/// by the post-processor), trained here on generated English, so decoded random tokens
+/// re-encode to other lengths as with real tokenizers. Written as `dir/tokenizer.json`.
+pub fn byte_level_tokenizer(dir: &Path) -> PathBuf {
+    use tokenizers::models::TrainerWrapper;
+    use tokenizers::models::bpe::{BPE, BpeTrainerBuilder};
+    use tokenizers::pre_tokenizers::byte_level::ByteLevel;
+    use tokenizers::processors::template::TemplateProcessing;
+    use tokenizers::{AddedToken, Tokenizer as HfTokenizer};
+
+    let words = words();
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let lines: Vec<String> = (0..2000)
+        .map(|_| {
+            let n = rng.random_range(4..20);
+            let mut s = sentence(&mut rng, &words, n);
+            s.push_str(if rng.random_bool(0.5) { ". " } else { ", and" });
+            s
+        })
+        .collect();
+    let mut tok = HfTokenizer::new(BPE::default());
+    tok.with_pre_tokenizer(Some(ByteLevel::default()));
+    tok.with_decoder(Some(ByteLevel::default()));
+    let mut trainer: TrainerWrapper = BpeTrainerBuilder::new()
+        .vocab_size(700)
+        .show_progress(false)
+        .initial_alphabet(ByteLevel::alphabet().into_iter().collect())
+        .special_tokens(vec![
+            AddedToken::from("<unk>", true),
+            AddedToken::from("<s>", true),
+        ])
+        .build()
+        .into();
+    tok.train(&mut trainer, lines.iter()).expect("trains");
+    let bos = TemplateProcessing::builder()
+        .try_single("<s> $A")
+        .unwrap()
+        .special_tokens(vec![("<s>", 1)])
+        .build()
+        .unwrap();
+    tok.with_post_processor(Some(bos));
+    std::fs::create_dir_all(dir).unwrap();
+    let path = dir.join("tokenizer.json");
+    tok.save(&path, false).expect("saves");
+    path
+}
+
+/// `tokenizer_config.json` with a chat template and BOS/EOS strings.
+pub fn tokenizer_config(dir: &Path, template: &str, bos: &str, eos: &str) {
+    let cfg = json!({"bos_token": bos, "eos_token": {"content": eos, "special": true},
+                     "chat_template": template});
+    std::fs::write(dir.join("tokenizer_config.json"), cfg.to_string()).unwrap();
+}
