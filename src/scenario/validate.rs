@@ -182,6 +182,13 @@ fn alternatives(
     } else {
         context.iter().collect()
     };
+    // One branch left (a tagged enum with a known `kind`): its own errors say it best.
+    if let [only] = candidates.as_slice() {
+        for e in only.iter() {
+            flatten(e, sink);
+        }
+        return;
+    }
     let shallow = candidates
         .iter()
         .all(|b| b.iter().all(|e| e.instance_path().as_str() == base));
