@@ -17,12 +17,16 @@
 //!    (`models--org--name/snapshots/*/`), then runner's cache, then a download from the hub
 //!    when online. Offline and absent is an error that says what to provide.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use thiserror::Error;
 
+mod hub;
+mod server;
+
 use crate::chat_template::{ChatTemplate, template_text};
-use crate::dataset::fetch::{Http, Sources};
+use crate::dataset::fetch::Sources;
+use server::ServerTokenizer;
 
 /// A tokenizer could not be loaded or used.
 #[derive(Debug, Error)]
@@ -81,10 +85,10 @@ impl std::fmt::Debug for Tokenizer {
     }
 }
 
-const BUILTIN_JSON: &str = include_str!("../assets/builtin/tokenizer.json");
-const BUILTIN_CONFIG: &str = include_str!("../assets/builtin/tokenizer_config.json");
+const BUILTIN_JSON: &str = include_str!("../../assets/builtin/tokenizer.json");
+const BUILTIN_CONFIG: &str = include_str!("../../assets/builtin/tokenizer_config.json");
 /// English text whose token ids stand in for a vocabulary a server tokenizer cannot list.
-const CORPUS: &str = include_str!("../assets/builtin/corpus.txt");
+const CORPUS: &str = include_str!("../../assets/builtin/corpus.txt");
 
 impl Tokenizer {
     /// Load from a scenario setting with sources from the environment.
@@ -120,7 +124,7 @@ impl Tokenizer {
             Some(s) if Path::new(s).exists() || looks_like_path(s) => {
                 Tokenizer::from_path(Path::new(s))
             }
-            Some(id) => Tokenizer::from_hub(id, src),
+            Some(id) => hub::load(id, src),
         }
     }
 
@@ -217,45 +221,6 @@ impl Tokenizer {
             eos: String::new(),
             specials_added,
         })
-    }
-
-    fn from_hub(id: &str, src: &Sources) -> Result<Tokenizer, TokenizerError> {
-        if let Some(dir) = hub_snapshot(&src.hf_hub_cache, id) {
-            return Tokenizer::from_path(&dir);
-        }
-        let mine = src.cache_dir.join("tokenizers").join(id.replace('/', "--"));
-        if mine.join("tokenizer.json").is_file() {
-            return Tokenizer::from_path(&mine);
-        }
-        let snapshots = src
-            .hf_hub_cache
-            .join(format!("models--{}", id.replace('/', "--")))
-            .join("snapshots");
-        let what_to_do = format!(
-            "give `tokenizer:` a path to a tokenizer.json or a model directory, download it (`huggingface-cli download {id} tokenizer.json tokenizer_config.json`), or use `builtin`"
-        );
-        if src.offline {
-            return Err(TokenizerError::NotFound(format!(
-                "tokenizer `{id}` is neither a local path nor in the Hugging Face cache ({}/*/tokenizer.json) and runner is offline; {what_to_do}",
-                snapshots.display()
-            )));
-        }
-        for file in ["tokenizer.json", "tokenizer_config.json"] {
-            let url = format!("{}/{id}/resolve/main/{file}", src.hf_endpoint);
-            eprintln!("downloading {url}");
-            let got =
-                crate::dataset::fetch::download(&url, &mine.join(file), src.hf_token.as_deref());
-            // The config (chat template) is optional; the tokenizer is not.
-            if let Err(e) = got
-                && file == "tokenizer.json"
-            {
-                return Err(TokenizerError::NotFound(format!(
-                    "tokenizer `{id}` is not a local path, not in the Hugging Face cache ({}), and cannot be downloaded from {url} ({e}); {what_to_do} (gated models need HF_TOKEN)",
-                    snapshots.display()
-                )));
-            }
-        }
-        Tokenizer::from_path(&mine)
     }
 
     /// Where it came from (`builtin`, a file path, or `server:URL`).
@@ -416,107 +381,6 @@ fn read_config(dir: &Path) -> Result<serde_json::Value, String> {
         config["chat_template"] = t.into();
     }
     Ok(config)
-}
-
-/// The snapshot directory of `id` in a Hugging Face hub cache that holds a tokenizer.json:
-/// the one `refs/main` names, else the most recently modified.
-pub fn hub_snapshot(hub: &Path, id: &str) -> Option<PathBuf> {
-    let repo = hub.join(format!("models--{}", id.replace('/', "--")));
-    let snaps = repo.join("snapshots");
-    if let Ok(rev) = std::fs::read_to_string(repo.join("refs").join("main")) {
-        let dir = snaps.join(rev.trim());
-        if dir.join("tokenizer.json").is_file() {
-            return Some(dir);
-        }
-    }
-    std::fs::read_dir(&snaps)
-        .ok()?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.join("tokenizer.json").is_file())
-        .max_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
-}
-
-/// `/tokenize` and `/detokenize` of a server. Requests carry both vLLM's and llama.cpp's
-/// field names (`prompt`/`content`, `add_special_tokens`/`add_special`); responses are read
-/// from `tokens` and from `prompt`, `content` or `text`.
-struct ServerTokenizer {
-    http: Http,
-    base: String,
-    model: Option<String>,
-}
-
-impl ServerTokenizer {
-    fn new(base_url: &str, model: Option<&str>) -> Result<ServerTokenizer, TokenizerError> {
-        let http = Http::new().map_err(|reason| TokenizerError::Server {
-            url: base_url.into(),
-            reason,
-        })?;
-        Ok(ServerTokenizer {
-            http,
-            base: base_url.trim_end_matches('/').to_owned(),
-            model: model.map(str::to_owned),
-        })
-    }
-
-    fn post(
-        &self,
-        path: &str,
-        body: serde_json::Value,
-    ) -> Result<serde_json::Value, TokenizerError> {
-        let url = format!("{}{path}", self.base);
-        let req = self.http.client.post(&url).json(&body);
-        self.http
-            .run(async move {
-                let resp = req.send().await.map_err(|e| e.to_string())?;
-                let status = resp.status();
-                if !status.is_success() {
-                    return Err(format!("HTTP {status}"));
-                }
-                resp.json::<serde_json::Value>()
-                    .await
-                    .map_err(|e| e.to_string())
-            })
-            .map_err(|reason| TokenizerError::Server { url, reason })
-    }
-
-    fn encode(&self, text: &str, special: bool) -> Result<Vec<u32>, TokenizerError> {
-        let mut body = serde_json::json!({
-            "prompt": text, "content": text,
-            "add_special_tokens": special, "add_special": special,
-        });
-        if let Some(m) = &self.model {
-            body["model"] = m.clone().into();
-        }
-        let v = self.post("/tokenize", body)?;
-        let tokens = v["tokens"]
-            .as_array()
-            .ok_or_else(|| TokenizerError::Server {
-                url: format!("{}/tokenize", self.base),
-                reason: format!("no `tokens` list in the response: {v}"),
-            })?;
-        Ok(tokens
-            .iter()
-            .filter_map(|t| t.as_u64().or_else(|| t["id"].as_u64()))
-            .map(|t| t as u32)
-            .collect())
-    }
-
-    fn decode(&self, ids: &[u32]) -> Result<String, TokenizerError> {
-        let mut body = serde_json::json!({ "tokens": ids });
-        if let Some(m) = &self.model {
-            body["model"] = m.clone().into();
-        }
-        let v = self.post("/detokenize", body)?;
-        ["prompt", "content", "text"]
-            .iter()
-            .find_map(|k| v[k].as_str())
-            .map(str::to_owned)
-            .ok_or_else(|| TokenizerError::Server {
-                url: format!("{}/detokenize", self.base),
-                reason: format!("no `prompt`/`content`/`text` in the response: {v}"),
-            })
-    }
 }
 
 #[cfg(test)]
