@@ -1,4 +1,4 @@
-//! The command line: `run`, `plan`, `validate`, `schema`, `serve`.
+//! The command line: `run`, `plan`, `validate`, `schema`, `dataset inspect`, `serve`.
 //!
 //! Exit codes are a contract: 0 ok, 1 runtime failure (including a run in which every
 //! request failed), 2 invalid usage or scenario.
@@ -48,6 +48,11 @@ enum Command {
     },
     /// Print the JSON Schema of scenario files.
     Schema,
+    /// Look at a scenario's datasets.
+    Dataset {
+        #[command(subcommand)]
+        command: DatasetCommand,
+    },
     /// Run the embedded simulated inference server until Ctrl-C.
     Serve {
         /// Address to bind. Anything other than loopback exposes the server to the network.
@@ -58,6 +63,22 @@ enum Command {
         port: u16,
         #[command(flatten)]
         config: SimConfig,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DatasetCommand {
+    /// Build each dataset of a scenario and show its length statistics, histogram and first
+    /// requests, without sending anything.
+    Inspect {
+        /// Scenario file.
+        file: PathBuf,
+        /// Only the dataset with this name.
+        #[arg(long)]
+        dataset: Option<String>,
+        /// How many requests to show per dataset.
+        #[arg(long, short = 'n', default_value_t = 3)]
+        requests: usize,
     },
 }
 
@@ -93,6 +114,18 @@ fn execute(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Validate { files } => Ok(validate(&files)),
+        Command::Dataset {
+            command:
+                DatasetCommand::Inspect {
+                    file,
+                    dataset,
+                    requests,
+                },
+        } => {
+            let loaded = scenario::load(&file)?;
+            inspect(&loaded.scenario, dataset.as_deref(), requests)?;
+            Ok(0)
+        }
         Command::Plan { file } => {
             let loaded = scenario::load(&file)?;
             let p = plan::build(&loaded.scenario);
@@ -137,6 +170,34 @@ fn execute(cli: Cli) -> Result<i32> {
             Ok(0)
         }
     }
+}
+
+/// `runner dataset inspect`.
+fn inspect(s: &Scenario, only: Option<&str>, first: usize) -> Result<()> {
+    let tokenizer = crate::tokenizer::Tokenizer::for_scenario(s)?;
+    let chosen: Vec<_> = s
+        .datasets
+        .iter()
+        .filter(|d| only.is_none_or(|n| n == d.name()))
+        .collect();
+    if chosen.is_empty() {
+        let names: Vec<&str> = s.datasets.iter().map(|d| d.name()).collect();
+        anyhow::bail!(
+            "no dataset named `{}`; the scenario has: {}",
+            only.unwrap_or_default(),
+            names.join(", ")
+        );
+    }
+    println!("tokenizer: {}, seed {}", tokenizer.name(), s.seed);
+    for d in chosen {
+        let requests = crate::workload::build(d, s.seed, &tokenizer)?;
+        let title = format!("\ndataset {} ({})", d.name(), d.kind());
+        print!(
+            "{}",
+            crate::dataset::inspect::render(&title, &requests, first)
+        );
+    }
+    Ok(())
 }
 
 /// The schema as `runner schema` prints it and `schema/scenario.schema.json` stores it.

@@ -6,7 +6,9 @@
 //! [`sim`] is the embedded inference server.
 
 pub mod bench;
+pub mod chat_template;
 pub mod cli;
+pub mod dataset;
 pub mod engine;
 pub mod metrics;
 pub mod plan;

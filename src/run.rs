@@ -13,11 +13,11 @@ use crate::metrics;
 use crate::plan::Plan;
 use crate::protocol;
 use crate::report::{self, Results, RunInfo};
-use crate::scenario::{Dataset, Scenario};
+use crate::scenario::Scenario;
 use crate::schedule;
 use crate::sim;
 use crate::tokenizer::Tokenizer;
-use crate::workload::{self, Prompt, RequestSpec};
+use crate::workload::{self, RequestSpec};
 
 /// Options of `runner run` beyond the scenario.
 #[derive(Debug, Clone, Default)]
@@ -103,7 +103,7 @@ async fn connect(
 pub async fn run(s: &Scenario, plan: &Plan, opts: &RunOptions) -> Result<SweepOutcome> {
     let dir = opts.output.clone().unwrap_or_else(|| s.output_dir());
     let mut results = Results::open(&dir, s.output.details, opts.fresh)?;
-    let tokenizer = Tokenizer::from_setting(s.tokenizer.as_deref())?;
+    let tokenizer = Tokenizer::for_scenario(s)?;
     let client = engine::client(&s.request.timeouts)?;
     let mut servers = Vec::new();
     let targets = connect(s, &client, &mut servers).await;
@@ -132,7 +132,19 @@ async fn sweep(
     tokenizer: &Tokenizer,
     results: &mut Results,
 ) -> Result<SweepOutcome> {
+    // Every dataset is built before the first run, so a missing file fails before any load.
     let mut workloads: HashMap<usize, Vec<RequestSpec>> = HashMap::new();
+    for spec in &plan.runs {
+        if workloads.contains_key(&spec.dataset) {
+            continue;
+        }
+        let dataset = &s.datasets[spec.dataset];
+        let built = workload::build(dataset, spec.seed, tokenizer)?;
+        if let Some(d) = crate::dataset::inspect::drift(&built).filter(|d| d.differing > 0) {
+            eprintln!("dataset `{}`: {d}", dataset.name());
+        }
+        workloads.insert(spec.dataset, built);
+    }
     let mut outcome = SweepOutcome {
         dir: results.dir().to_owned(),
         ..Default::default()
@@ -141,16 +153,10 @@ async fn sweep(
     for spec in &plan.runs {
         eprintln!("\n[{}/{n}] {}", spec.index + 1, spec.id);
         let dataset = &s.datasets[spec.dataset];
-        let requests = workloads
-            .entry(spec.dataset)
-            .or_insert_with(|| workload::build(dataset, spec.seed, tokenizer));
+        let requests = &workloads[&spec.dataset];
         let target = targets[spec.target].clone();
         let t = &s.targets[spec.target];
-        if requests
-            .iter()
-            .any(|r| matches!(r.prompt, Prompt::Turns(_)))
-            && !protocol::is_chat(t.backend)
-        {
+        if requests.iter().any(|r| r.prompt.is_conversation()) && !protocol::is_chat(t.backend) {
             bail!(
                 "run {}: dataset `{}` replays multi-turn conversations, which need a chat \
                  backend (sglang-oai-chat, vllm-chat, lmdeploy-chat); target `{}` uses `{}`",
@@ -191,8 +197,8 @@ async fn sweep(
                 .await
                 .with_context(|| format!("run {}", spec.id))?;
         }
-        let offsets = schedule::offsets(
-            requests.len(),
+        let offsets = schedule::for_requests(
+            requests,
             spec.request_rate,
             s.load.arrival,
             s.load.burstiness,
@@ -220,9 +226,7 @@ async fn sweep(
             request_rate: spec.request_rate,
             max_concurrency: spec.max_concurrency,
             seed: spec.seed,
-            random: match dataset {
-                Dataset::Random(d) => Some((d.input_len, d.output_len, d.range_ratio)),
-            },
+            random: dataset.random_lens(),
         };
         print!("{}", report::block(&info, &summary));
         print!("{}", report::notes(&summary, &done.records));

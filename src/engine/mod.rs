@@ -74,7 +74,7 @@ pub async fn execute(
                     rec.error = Some(e.to_string());
                     vec![rec]
                 }
-                Ok(p) if matches!(spec.prompt, Prompt::Turns(_)) => {
+                Ok(p) if spec.prompt.is_conversation() => {
                     rec.lora = p.lora;
                     conversation(&target, &spec, i, start, rec).await
                 }
@@ -119,14 +119,12 @@ async fn conversation(
     start: Instant,
     first: RequestRecord,
 ) -> Vec<RequestRecord> {
-    let Prompt::Turns(turns) = &spec.prompt else {
-        unreachable!("called for conversations only")
-    };
-    let mut history = Vec::with_capacity(turns.len() * 2);
-    let mut records = Vec::with_capacity(turns.len());
+    let turns = spec.prompt.turn_count();
+    let mut history = Vec::with_capacity(turns * 2);
+    let mut records = Vec::with_capacity(turns);
     let mut rec = first;
-    for (j, user) in turns.iter().enumerate() {
-        history.push(json!({"role": "user", "content": user}));
+    for j in 0..turns {
+        history.extend(spec.prompt.turn(j).unwrap_or_default());
         rec.turn = Some(j as u32);
         if j > 0 {
             rec.prompt_len = 0;
@@ -170,9 +168,9 @@ pub async fn warmup(
     n: u32,
     cap: Option<u32>,
 ) -> Result<(), String> {
-    let prompt = match &spec.prompt {
-        Prompt::Turns(t) => Prompt::Turns(t.iter().take(1).cloned().collect()),
-        p => p.clone(),
+    let prompt = match spec.prompt.turn(0) {
+        Some(first) => Prompt::Messages(first),
+        None => spec.prompt.clone(),
     };
     let spec = RequestSpec {
         output_len: spec.output_len.min(32),

@@ -199,6 +199,7 @@ impl Target {
             Prompt::Ids(ids) => json!(ids),
             Prompt::Messages(m) => json!(m),
             Prompt::Turns(t) => json!(t.first()),
+            Prompt::MessageTurns(t) => json!(t.first()),
         };
         let ctx = json!({
             "model": self.model,
@@ -227,7 +228,7 @@ impl Target {
             .enumerate()
             .map(|(i, lora)| {
                 let spec = &requests[i];
-                if matches!(spec.prompt, Prompt::Turns(_)) {
+                if spec.prompt.is_conversation() {
                     return Ok(Prepared {
                         body: Bytes::new(),
                         lora,
@@ -245,11 +246,9 @@ impl Target {
     /// Render the first request's body, so a broken template fails before anything is sent.
     pub fn check(&self, requests: &[RequestSpec]) -> Result<(), TemplateError> {
         if let Some(spec) = requests.first() {
-            let prompt = match &spec.prompt {
-                Prompt::Turns(t) => Prompt::Messages(vec![
-                    json!({"role": "user", "content": t.first().cloned().unwrap_or_default()}),
-                ]),
-                p => p.clone(),
+            let prompt = match spec.prompt.turn(0) {
+                Some(first) => Prompt::Messages(first),
+                None => spec.prompt.clone(),
             };
             let lora = self.loras(1).pop().flatten();
             self.body_value(spec, &prompt, lora.as_deref(), 0, false)?;

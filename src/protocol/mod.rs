@@ -69,6 +69,15 @@ impl BodyInput<'_> {
             Prompt::Text(s) => Value::from(s.as_str()),
             Prompt::Ids(ids) => Value::from(ids.clone()),
             Prompt::Turns(turns) => Value::from(turns.first().cloned().unwrap_or_default()),
+            Prompt::MessageTurns(turns) => Value::from(
+                turns
+                    .first()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|m| m["content"].as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
             Prompt::Messages(m) => Value::from(
                 m.iter()
                     .filter_map(|m| m["content"].as_str())

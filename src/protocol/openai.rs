@@ -137,14 +137,12 @@ impl Protocol for Completions {
 /// bench_serving's chat messages: a ready list verbatim; text with images as one user message
 /// of image parts then the text part; plain text as one user message.
 pub fn messages(prompt: &Prompt, images: &[String]) -> Value {
-    if let Prompt::Messages(m) = prompt {
-        return Value::from(m.clone());
-    }
     let text = match prompt {
+        Prompt::Messages(m) => return Value::from(m.clone()),
+        Prompt::MessageTurns(t) => return Value::from(t.first().cloned().unwrap_or_default()),
         Prompt::Text(s) => json!(s),
         Prompt::Turns(t) => json!(t.first().cloned().unwrap_or_default()),
         Prompt::Ids(ids) => json!(ids),
-        Prompt::Messages(_) => unreachable!(),
     };
     if images.is_empty() {
         return json!([{"role": "user", "content": text}]);

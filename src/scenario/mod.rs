@@ -5,6 +5,7 @@
 //! so the doc comments here are also the schema's descriptions.
 
 mod axis;
+mod dataset;
 pub mod load;
 pub mod locate;
 pub mod validate;
@@ -15,6 +16,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use axis::{Axis, Concurrency, Rate};
+pub use dataset::*;
 pub use load::{LoadError, Loaded, load, load_str};
 
 use crate::sim::SimConfig;
@@ -33,7 +35,10 @@ pub struct Scenario {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
     /// Tokenizer used to build prompts and count tokens: `builtin` (the small tokenizer shipped
-    /// with runner, the default) or a path to a Hugging Face `tokenizer.json`.
+    /// with runner, the default), a path to a Hugging Face `tokenizer.json` or model directory,
+    /// a Hugging Face id (`org/name`: the local HF cache, else a download when online),
+    /// `server:URL` (the server's `/tokenize` and `/detokenize`), or `server` (the first
+    /// target with a `base_url`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tokenizer: Option<String>,
     /// Seed for every random choice (prompt tokens, lengths, arrival times). The same seed gives
@@ -154,81 +159,6 @@ impl Backend {
     }
 }
 
-/// A workload: how prompts and output lengths are generated.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum Dataset {
-    /// Random prompts: input and output lengths drawn uniformly from
-    /// `[max(floor(len * range_ratio), 1), len]`, prompt tokens drawn from the tokenizer's
-    /// vocabulary (bench_serving `--dataset-name random`).
-    Random(RandomDataset),
-}
-
-impl Dataset {
-    /// The dataset's name, used in run ids.
-    pub fn name(&self) -> &str {
-        match self {
-            Dataset::Random(d) => &d.name,
-        }
-    }
-
-    /// The `kind:` tag.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Dataset::Random(_) => "random",
-        }
-    }
-
-    /// Number of requests one run of this dataset sends.
-    pub fn num_requests(&self) -> usize {
-        match self {
-            Dataset::Random(d) => d.num_prompts,
-        }
-    }
-
-    /// One-line description for `runner plan`.
-    pub fn describe(&self) -> String {
-        match self {
-            Dataset::Random(d) => format!(
-                "random, {} prompts, input {} output {} range_ratio {}",
-                d.num_prompts, d.input_len, d.output_len, d.range_ratio
-            ),
-        }
-    }
-}
-
-/// Options of the `random` dataset.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RandomDataset {
-    /// Short name used in run ids (letters, digits, `.`, `_`, `-`).
-    #[schemars(regex(pattern = r"^[A-Za-z0-9._-]+$"))]
-    pub name: String,
-    /// Number of requests per run.
-    #[serde(default = "default_num_prompts")]
-    #[schemars(range(min = 1))]
-    pub num_prompts: usize,
-    /// Maximum input length in tokens (`--random-input-len`).
-    #[serde(default = "default_len")]
-    pub input_len: u32,
-    /// Maximum output length in tokens (`--random-output-len`).
-    #[serde(default = "default_len")]
-    pub output_len: u32,
-    /// Lower bound of the lengths as a fraction of the maximum (`--random-range-ratio`);
-    /// 0 draws from `[1, len]`, 1 gives fixed lengths.
-    #[serde(default)]
-    #[schemars(range(min = 0.0, max = 1.0))]
-    pub range_ratio: f64,
-}
-
-fn default_num_prompts() -> usize {
-    1000
-}
-
-fn default_len() -> u32 {
-    1024
-}
-
 /// Load shape of every run.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -303,6 +233,8 @@ pub enum Arrival {
     Gamma,
     /// Evenly spaced: one request every 1/rate seconds.
     Constant,
+    /// Each request at its dataset timestamp (`mooncake`), whatever the rate.
+    Trace,
 }
 
 /// How sweep axes combine.

@@ -182,6 +182,13 @@ fn alternatives(
     } else {
         context.iter().collect()
     };
+    // One branch left (a tagged enum with a known `kind`): its own errors say it best.
+    if let [only] = candidates.as_slice() {
+        for e in only.iter() {
+            flatten(e, sink);
+        }
+        return;
+    }
     let shallow = candidates
         .iter()
         .all(|b| b.iter().all(|e| e.instance_path().as_str() == base));
@@ -395,6 +402,19 @@ fn semantic(s: &Scenario, file: &str, loc: &Locations) -> Result<(), Vec<Diagnos
                 format!("dataset name `{}` is used twice", d.name()),
                 Some("run ids are built from names, so each must be unique"),
             );
+        }
+        if s.load.arrival == Arrival::Trace && !d.has_timestamps() {
+            push(
+                format!("/datasets/{i}/kind"),
+                format!(
+                    "`arrival: trace` needs timestamps, and `{}` datasets have none",
+                    d.kind()
+                ),
+                Some("use a `mooncake` dataset, or another arrival process"),
+            );
+        }
+        for (field, msg) in super::dataset::problems(d) {
+            push(format!("/datasets/{i}/{field}"), msg, None);
         }
     }
     match (s.load.arrival, s.load.burstiness) {
