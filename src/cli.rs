@@ -57,7 +57,7 @@ enum Command {
         #[arg(long, default_value_t = 30000)]
         port: u16,
         #[command(flatten)]
-        config: SimConfig,
+        config: Box<SimConfig>,
     },
 }
 
@@ -127,7 +127,7 @@ fn execute(cli: Cli) -> Result<i32> {
                 );
             }
             runtime()?.block_on(async {
-                let server = sim::start(config, SocketAddr::new(host, port)).await?;
+                let server = sim::start(*config, SocketAddr::new(host, port)).await?;
                 eprintln!(
                     "embedded server listening on {} (Ctrl-C to stop)",
                     server.base_url()
