@@ -25,7 +25,7 @@ pub enum Preset {
     /// prompts and 16-token outputs it saturates near 120 requests/s.
     Tiny,
     /// Roughly Llama-3.1-8B (bf16) served by SGLang on one H100: batches of up to 256, 6 ms
-    /// decode steps, about 25k prompt tokens/s of prefill, 450k tokens of KV cache.
+    /// decode steps, about 33k prompt tokens/s of prefill, 450k tokens of KV cache.
     #[serde(rename = "llama-8b-h100")]
     #[value(name = "llama-8b-h100")]
     Llama8bH100,
@@ -92,7 +92,7 @@ pub struct SimConfig {
     #[schemars(range(min = 0.001))]
     pub step_ms: Option<f64>,
     /// Engine: step cost of each prompt token prefilled, in milliseconds (`tiny`: 0.01,
-    /// `llama-8b-h100`: 0.04).
+    /// `llama-8b-h100`: 0.03).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[arg(long)]
     #[schemars(range(min = 0.0))]
@@ -331,7 +331,7 @@ fn engine_defaults(p: Preset) -> EngineParams {
             kv_tokens: 450_000,
             prefill_chunk: 8192,
             step_ms: 6.0,
-            prefill_token_ms: 0.04,
+            prefill_token_ms: 0.03,
             decode_token_ms: 0.06,
             prefix_cache_tokens: 450_000,
             spec_accept_length: 1.0,
