@@ -12,8 +12,8 @@
 use std::collections::VecDeque;
 
 use super::cache::PrefixCache;
-use super::config::EngineParams;
 use super::hash::{mix2, unit};
+use super::params::EngineParams;
 use super::text::{BLOCK, PromptShape};
 
 /// Why a sequence ended.

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc as tmpsc, oneshot};
 
 use super::batcher::{Batcher, Emission, Seq};
-use super::config::EngineParams;
+use super::params::EngineParams;
 use super::stats::Stats;
 
 enum Cmd {

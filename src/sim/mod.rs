@@ -6,7 +6,7 @@
 //! limit, prefix cache, speculative decoding), injects seeded faults, and keeps a
 //! ground-truth log of when it wrote each token.
 //!
-//! Layout: [`config`] (settings, presets), [`fault`] (which request breaks how), [`text`]
+//! Layout: [`config`] (settings, presets) and [`params`] (resolved, checked), [`fault`] (which request breaks how), [`text`]
 //! (prompt shapes, output words), [`cache`] + [`batcher`] + [`engine`] (the engine model),
 //! [`source`] (token timing per request), [`clock`] (precise timer), [`listener`]
 //! (connections that can be reset, a port that can go down), [`stats`] (`/metrics`), `http`
@@ -21,6 +21,7 @@ mod fault;
 mod hash;
 mod http;
 mod listener;
+mod params;
 mod source;
 mod stats;
 mod text;
@@ -36,10 +37,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::tokenizer::Tokenizer;
 
-pub use config::{EngineParams, Params, Preset, SimConfig, Timing};
+pub use config::{Preset, SimConfig};
 pub use fault::{Fault, FaultKind};
 pub use hash::prompt_hash;
 pub use http::EMBEDDING_DIM;
+pub use params::{EngineParams, Params, Timing};
 
 /// What the server did for one request: the ground truth client timings are checked against.
 #[derive(Debug, Clone)]

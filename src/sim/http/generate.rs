@@ -16,10 +16,10 @@ use axum::response::{IntoResponse, Response};
 use tokio::time::Instant;
 
 use super::super::batcher::{Finish, Seq};
-use super::super::config::Timing;
 use super::super::fault::{self, FaultKind};
 use super::super::hash::{mix2, unit};
 use super::super::listener::ConnInfo;
+use super::super::params::Timing;
 use super::super::source::Source;
 use super::super::{Sim, Truth};
 use super::request::{self, Api};

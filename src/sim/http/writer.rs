@@ -2,8 +2,8 @@
 //! the ground truth.
 //!
 //! In: a [`Job`] and its token [`Source`]. Out: the response body (SSE frames, or one JSON
-//! body at the end) and a [`Truth`] entry. A token's time is taken right before its frame is
-//! handed to the connection.
+//! body at the end) and a [`Truth`] entry. A streamed token's time is taken as soon as its
+//! frame has been handed to the connection; a non-streamed one's when it was generated.
 
 use std::io;
 use std::sync::Arc;
@@ -86,11 +86,11 @@ impl Out {
         end: Option<End>,
     ) -> Result<(), Gone> {
         let delta = f.add(n);
-        let now = Instant::now();
-        self.times.extend(std::iter::repeat_n(now, n as usize));
         if self.stream && (n > 0 || end.is_some()) {
             self.send(f.chunk(&delta, n, cached, end)).await?;
         }
+        let now = Instant::now();
+        self.times.extend(std::iter::repeat_n(now, n as usize));
         Ok(())
     }
 }
