@@ -121,6 +121,10 @@ fn execute(cli: Cli) -> Result<i32> {
             }
         }
         Command::Serve { host, port, config } => {
+            if let Err(e) = config.resolve() {
+                eprintln!("error: invalid server settings:\n{e}");
+                return Ok(2);
+            }
             if !host.is_loopback() {
                 eprintln!(
                     "warning: binding {host}: the simulated server is reachable from the network"
