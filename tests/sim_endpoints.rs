@@ -275,3 +275,18 @@ async fn eos_stops_early_at_seeded_places_unless_ignored() {
     );
     assert_eq!(a[4], (100, "length".to_owned()));
 }
+
+#[tokio::test]
+async fn instant_writes_as_fast_as_the_connection_takes() {
+    let s = sim::start_local(SimConfig::preset(Preset::Instant))
+        .await
+        .unwrap();
+    let body = json!({"prompt": "a", "max_tokens": 2000, "stream": true, "ignore_eos": true});
+    let t0 = std::time::Instant::now();
+    let (_, _, text) = post(&format!("{}/v1/completions", s.base_url()), &body).await;
+    let took = t0.elapsed();
+    assert_eq!(json_events(&text).len(), 2000);
+    // The default fixed timing would take 20 s for 2000 tokens.
+    assert!(took < std::time::Duration::from_secs(2), "{took:?}");
+    s.stop().await;
+}

@@ -116,6 +116,7 @@ fn run(rx: mpsc::Receiver<Cmd>, mut b: Batcher, stats: &Stats) {
                 outputs.remove(&e.id);
             }
         }
+        publish(stats, &b);
         window.1 += b.totals.generated - generated_before;
         let span = end.saturating_duration_since(window.0);
         if span >= Duration::from_secs(1) {

@@ -22,7 +22,7 @@ use super::super::listener::ConnInfo;
 use super::super::params::Timing;
 use super::super::source::Source;
 use super::super::{Sim, Truth};
-use super::request::{self, Api};
+use super::request::{self, Api, Parsed};
 use super::writer::{self, Job};
 use super::{error, json_body};
 
@@ -36,17 +36,17 @@ pub async fn handle(
 ) -> Response {
     let arrival = Instant::now();
     let seq = sim.seq.fetch_add(1, Relaxed);
-    let reject = |msg: &str, hash: u64| {
-        record(&sim, path, seq, arrival, hash, "error", None);
+    let reject = |msg: &str, parsed: Option<&Parsed>| {
+        record(&sim, path, seq, arrival, parsed, "error", None);
         error(StatusCode::BAD_REQUEST, msg)
     };
     let req = match json_body(&body) {
         Ok(v) => v,
-        Err(msg) => return reject(&msg, 0),
+        Err(msg) => return reject(&msg, None),
     };
     let mut parsed = match request::parse(api, &req) {
         Ok(p) => p,
-        Err(msg) => return reject(&msg, 0),
+        Err(msg) => return reject(&msg, None),
     };
     if path.ends_with("generate_stream") {
         parsed.stream = true;
@@ -55,7 +55,7 @@ pub async fn handle(
         parsed.max_tokens = 0;
     }
     if let Some(msg) = too_long(&sim, parsed.shape.tokens, parsed.max_tokens) {
-        return reject(&msg, parsed.prompt_hash);
+        return reject(&msg, Some(&parsed));
     }
     let fault = fault::pick(&sim.config.faults, sim.config.seed, seq).cloned();
     let job = Job {
@@ -69,41 +69,17 @@ pub async fn handle(
     let kind = job.fault.as_ref().map(|f| f.kind);
     match (kind, &job.fault) {
         (Some(FaultKind::Http), Some(f)) => {
-            record(
-                &sim,
-                path,
-                seq,
-                arrival,
-                job.parsed.prompt_hash,
-                "http",
-                kind,
-            );
+            record(&sim, path, seq, arrival, Some(&job.parsed), "http", kind);
             return http_fault(f.status(), f.retry_after());
         }
         (Some(FaultKind::Reset), _) => {
             conn.0.kill();
-            record(
-                &sim,
-                path,
-                seq,
-                arrival,
-                job.parsed.prompt_hash,
-                "reset",
-                kind,
-            );
+            record(&sim, path, seq, arrival, Some(&job.parsed), "reset", kind);
             return Body::empty().into_response();
         }
         (Some(FaultKind::Refuse), Some(f)) => {
             sim.conns.go_down(Duration::from_secs_f64(f.seconds()));
-            record(
-                &sim,
-                path,
-                seq,
-                arrival,
-                job.parsed.prompt_hash,
-                "refuse",
-                kind,
-            );
+            record(&sim, path, seq, arrival, Some(&job.parsed), "refuse", kind);
             return Body::empty().into_response();
         }
         _ => {}
@@ -191,13 +167,14 @@ fn http_fault(status: u16, retry_after: Option<u32>) -> Response {
     r
 }
 
-/// Record a request that produced no tokens.
+/// Record a request that ended before any token: rejected (`parsed` is `None` when the body
+/// could not be read) or failed by a fault.
 fn record(
     sim: &Sim,
     path: &'static str,
     seq: u64,
     arrival: Instant,
-    prompt_hash: u64,
+    parsed: Option<&Parsed>,
     finish: &str,
     fault: Option<FaultKind>,
 ) {
@@ -206,10 +183,10 @@ fn record(
         endpoint: path,
         arrival,
         token_times: Vec::new(),
-        prompt_tokens: 0,
+        prompt_tokens: parsed.map_or(0, |p| p.shape.tokens),
         cached_tokens: 0,
-        prompt_hash,
-        max_tokens: 0,
+        prompt_hash: parsed.map_or(0, |p| p.prompt_hash),
+        max_tokens: parsed.map_or(0, |p| p.max_tokens),
         finish: finish.to_owned(),
         fault,
     });
