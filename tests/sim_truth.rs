@@ -25,11 +25,12 @@ async fn errors(
 ) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
     let server = sim::start_local(cfg).await.unwrap();
     let t = target(&server, backend, RequestOptions::default());
-    let warm: Vec<RequestSpec> = prompts(100, 8, 0, 99)
+    // Open 150 pooled connections first, so no request below waits for a TCP handshake.
+    let warm: Vec<RequestSpec> = prompts(150, 8, 0, 99)
         .into_iter()
         .map(|p| RequestSpec::text(p, 8, 4))
         .collect();
-    engine::execute(t.clone(), &warm, &[0.0; 100], Some(100)).await;
+    engine::execute(t.clone(), &warm, &[0.0; 150], Some(150)).await;
     let specs: Vec<RequestSpec> = prompts(n, input, 0, 7)
         .into_iter()
         .map(|p| RequestSpec::text(p, input as u32, output))
