@@ -216,4 +216,3 @@ async fn metrics_count_running_waiting_tokens_and_cache_hits() {
     );
     s.stop().await;
 }
-
