@@ -62,7 +62,7 @@ enum Command {
         #[arg(long, default_value_t = 30000)]
         port: u16,
         #[command(flatten)]
-        config: SimConfig,
+        config: Box<SimConfig>,
     },
 }
 
@@ -154,13 +154,17 @@ fn execute(cli: Cli) -> Result<i32> {
             }
         }
         Command::Serve { host, port, config } => {
+            if let Err(e) = config.resolve() {
+                eprintln!("error: invalid server settings:\n{e}");
+                return Ok(2);
+            }
             if !host.is_loopback() {
                 eprintln!(
                     "warning: binding {host}: the simulated server is reachable from the network"
                 );
             }
             runtime()?.block_on(async {
-                let server = sim::start(config, SocketAddr::new(host, port)).await?;
+                let server = sim::start(*config, SocketAddr::new(host, port)).await?;
                 eprintln!(
                     "embedded server listening on {} (Ctrl-C to stop)",
                     server.base_url()

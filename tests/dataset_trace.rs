@@ -47,8 +47,8 @@ async fn mooncake_requests_go_out_within_5_ms_of_their_trace_time() {
     );
 
     let server = sim::start_local(SimConfig {
-        ttft_ms: 5.0,
-        itl_ms: 1.0,
+        ttft_ms: Some(5.0),
+        itl_ms: Some(1.0),
         ..SimConfig::default()
     })
     .await

@@ -27,8 +27,8 @@ async fn run(
 
 fn fast() -> SimConfig {
     SimConfig {
-        ttft_ms: 5.0,
-        itl_ms: 1.0,
+        ttft_ms: Some(5.0),
+        itl_ms: Some(1.0),
         ..SimConfig::default()
     }
 }

@@ -10,11 +10,7 @@ use runner::workload::RequestSpec;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ttft_and_itl_match_the_embedded_server_at_concurrency_100() {
-    let cfg = SimConfig {
-        ttft_ms: 50.0,
-        itl_ms: 10.0,
-        ..SimConfig::default()
-    };
+    let cfg = SimConfig::fixed(50.0, 10.0);
     let server = sim::start_local(cfg).await.unwrap();
     let options = RequestOptions::default();
     let target = Target::new(

@@ -1,98 +1,93 @@
 //! The embedded simulated inference server.
 //!
-//! In: a [`SimConfig`] (from a scenario's `embedded:` block or `runner serve` flags). Out: a
-//! real HTTP server on loopback that streams tokens on a fixed timing model (time to first
-//! token, then one token per inter-token interval, scheduled on absolute deadlines) and keeps
-//! a ground-truth log of when it wrote each token.
+//! In: a [`SimConfig`] (a scenario's `embedded:` block or `runner serve` flags). Out: a real
+//! HTTP server that speaks SGLang's, OpenAI's, TensorRT-LLM's and Truss's APIs, times its
+//! tokens with a fixed model or an engine model (continuous batching, chunked prefill, KV
+//! limit, prefix cache, speculative decoding), injects seeded faults, and keeps a
+//! ground-truth log of when it wrote each token.
 //!
-//! Endpoints: OpenAI `/v1/completions` and `/v1/chat/completions` (stream and not, with
-//! `stream_options.include_usage`), SGLang `/generate`, `/v1/models`, `/health`.
+//! Layout: [`config`] (settings, presets) and [`params`] (resolved, checked), [`fault`] (which request breaks how), [`text`]
+//! (prompt shapes, output words), [`cache`] + [`batcher`] + [`engine`] (the engine model),
+//! [`source`] (token timing per request), [`clock`] (precise timer), [`listener`]
+//! (connections that can be reset, a port that can go down), [`stats`] (`/metrics`), `http`
+//! (endpoints and response shapes).
 
+mod batcher;
+mod cache;
 mod clock;
+mod config;
+mod engine;
+mod fault;
+mod hash;
 mod http;
+mod listener;
+mod params;
+mod source;
+mod stats;
+mod text;
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use anyhow::{Context, Result};
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::tokenizer::Tokenizer;
 
-/// Settings of the embedded server.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, clap::Args)]
-#[serde(deny_unknown_fields)]
-pub struct SimConfig {
-    /// Time to first token, in milliseconds, from the moment the request is read.
-    #[serde(default = "default_ttft")]
-    #[arg(long, default_value_t = default_ttft())]
-    #[schemars(range(min = 0.0))]
-    pub ttft_ms: f64,
-    /// Time between consecutive output tokens, in milliseconds.
-    #[serde(default = "default_itl")]
-    #[arg(long, default_value_t = default_itl())]
-    #[schemars(range(min = 0.0))]
-    pub itl_ms: f64,
-    /// Model name the server reports in `/v1/models` and responses.
-    #[serde(default = "default_model")]
-    #[arg(long = "served-model-name", default_value_t = default_model())]
-    pub model: String,
-}
-
-fn default_ttft() -> f64 {
-    50.0
-}
-
-fn default_itl() -> f64 {
-    10.0
-}
-
-fn default_model() -> String {
-    "runner-sim".into()
-}
-
-impl Default for SimConfig {
-    fn default() -> Self {
-        SimConfig {
-            ttft_ms: default_ttft(),
-            itl_ms: default_itl(),
-            model: default_model(),
-        }
-    }
-}
+pub use config::{Preset, SimConfig};
+pub use fault::{Fault, FaultKind};
+pub use hash::prompt_hash;
+pub use http::EMBEDDING_DIM;
+pub use params::{EngineParams, Params, Timing};
 
 /// What the server did for one request: the ground truth client timings are checked against.
 #[derive(Debug, Clone)]
 pub struct Truth {
-    /// Arrival order, from 0.
+    /// Arrival order, from 0 (the index fault rules name).
     pub seq: u64,
+    /// The path the request came to, e.g. `/v1/completions`.
+    pub endpoint: &'static str,
     /// When the request body had been read.
     pub arrival: Instant,
-    /// When each output token was handed to the connection, in order.
+    /// When each output token was handed to the connection, in order (a frame carrying
+    /// several tokens gives them the same time). Non-streamed responses: when each token was
+    /// generated.
     pub token_times: Vec<Instant>,
     /// Prompt length as the server counted it.
     pub prompt_tokens: u32,
+    /// Of which served from the prefix cache.
+    pub cached_tokens: u32,
+    /// [`prompt_hash`] of the prompt text, to join with client records.
+    pub prompt_hash: u64,
+    /// Output tokens the request asked for.
+    pub max_tokens: u32,
+    /// How it ended: `length`, `stop`, `abort` (the client went away), `error` (bad request)
+    /// or the fault's kind.
+    pub finish: String,
+    /// The fault the request got, if any.
+    pub fault: Option<FaultKind>,
 }
 
 /// Shared state of a running server.
 struct Sim {
     config: SimConfig,
+    params: Params,
     tokenizer: Tokenizer,
-    truth: Mutex<Vec<Truth>>,
-    seq: std::sync::atomic::AtomicU64,
-    /// Output token texts (` word`), one per ordinary vocabulary entry.
-    words: Vec<String>,
-    /// Precise timer for token writes.
+    words: text::Words,
+    /// Precise timer for token writes (fixed timing).
     clock: clock::Clock,
-}
-
-impl Sim {
-    fn words(&self) -> &[String] {
-        &self.words
-    }
+    /// The engine model's thread (engine presets).
+    engine: Option<engine::Engine>,
+    stats: Arc<stats::Stats>,
+    conns: Arc<listener::Conns>,
+    truth: Mutex<Vec<Truth>>,
+    seq: AtomicU64,
+    /// Unix time the server started, for `created` fields.
+    started_unix: u64,
+    profiling: AtomicBool,
 }
 
 /// A running embedded server; stops when [`Server::stop`] is called or it is dropped.
@@ -107,35 +102,50 @@ pub struct Server {
 /// Start the server on `bind` (use port 0 for a free port). It runs on its own runtime
 /// threads, so a benchmark client in the same process does not delay its timing.
 pub async fn start(config: SimConfig, bind: SocketAddr) -> Result<Server> {
-    let listener =
+    let params = config
+        .resolve()
+        .map_err(|e| anyhow::anyhow!("invalid embedded server settings:\n{e}"))?;
+    let std_listener =
         std::net::TcpListener::bind(bind).with_context(|| format!("cannot listen on {bind}"))?;
-    listener.set_nonblocking(true)?;
-    let addr = listener.local_addr()?;
-    let tokenizer = Tokenizer::builtin();
-    let words = tokenizer
-        .sample_ids()
-        .iter()
-        .map(|&id| format!(" {}", tokenizer.decode(&[id])))
-        .collect();
-    let state = Arc::new(Sim {
-        config,
-        words,
-        tokenizer,
-        clock: clock::Clock::start(),
-        truth: Mutex::new(Vec::new()),
-        seq: Default::default(),
-    });
+    std_listener.set_nonblocking(true)?;
+    let addr = std_listener.local_addr()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("runner-sim")
         .enable_all()
         .build()
         .context("cannot start the embedded server's runtime")?;
+    let (listener, conns) = {
+        let _in_server_runtime = runtime.enter();
+        listener::FaultListener::new(tokio::net::TcpListener::from_std(std_listener)?)?
+    };
+    let tokenizer = Tokenizer::builtin();
+    // Load the shared prompt tokenizer now, not inside the first request's timing.
+    text::builtin();
+    let stats = Arc::new(stats::Stats::default());
+    let state = Arc::new(Sim {
+        engine: params
+            .engine()
+            .map(|e| engine::Engine::start(e.clone(), stats.clone())),
+        words: text::Words::new(&tokenizer),
+        tokenizer,
+        params,
+        config,
+        clock: clock::Clock::start(),
+        stats,
+        conns,
+        truth: Mutex::new(Vec::new()),
+        seq: AtomicU64::new(0),
+        started_unix: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        profiling: AtomicBool::new(false),
+    });
     let shutdown = CancellationToken::new();
-    let app = http::router(state.clone());
+    let app =
+        http::router(state.clone()).into_make_service_with_connect_info::<listener::ConnInfo>();
     let stop = shutdown.clone();
     let task = runtime.spawn(async move {
-        let listener = tokio::net::TcpListener::from_std(listener).expect("listener registers");
         let _ = axum::serve(listener, app)
             .with_graceful_shutdown(stop.cancelled_owned())
             .await;
@@ -170,11 +180,16 @@ impl Server {
         self.state.truth.lock().expect("truth lock").clone()
     }
 
-    /// Stop accepting requests and wait for the server task to end.
+    /// The resolved parameters it runs with.
+    pub fn params(&self) -> &Params {
+        &self.state.params
+    }
+
+    /// Stop accepting requests and wait (up to 2 s) for open responses to end.
     pub async fn stop(mut self) {
         self.shutdown.cancel();
         if let Some(t) = self.task.take() {
-            let _ = t.await;
+            let _ = tokio::time::timeout(Duration::from_secs(2), t).await;
         }
         if let Some(rt) = self.runtime.take() {
             rt.shutdown_background();

@@ -1,0 +1,212 @@
+//! The listening socket and its connections, with the hooks connection faults need.
+//!
+//! In: a bound TCP listener. Out: an axum [`Listener`] whose connections can be reset on
+//! demand (a killed connection closes with `SO_LINGER` 0, so the peer gets a TCP RST), and
+//! which can go down — close the listening socket, so connections are refused — and come
+//! back on the same port. Accepted connections get `TCP_NODELAY`: tokens must not wait for
+//! Nagle's algorithm.
+
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use axum::extract::connect_info::Connected;
+use axum::serve::{IncomingStream, Listener};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+
+/// Control of one connection.
+#[derive(Debug, Default)]
+pub struct ConnCtl {
+    killed: AtomicBool,
+    waker: Mutex<Option<Waker>>,
+}
+
+impl ConnCtl {
+    /// Reset the connection at its next read or write (and wake a pending read).
+    pub fn kill(&self) {
+        self.killed.store(true, Ordering::SeqCst);
+        if let Some(w) = self.waker.lock().expect("waker lock").take() {
+            w.wake();
+        }
+    }
+}
+
+/// Every open connection, and the switch that takes the port down.
+#[derive(Debug)]
+pub struct Conns {
+    open: Mutex<Vec<Weak<ConnCtl>>>,
+    down: mpsc::UnboundedSender<Duration>,
+}
+
+impl Conns {
+    /// Reset every open connection and stop listening for `for_`.
+    pub fn go_down(&self, for_: Duration) {
+        let _ = self.down.send(for_);
+        for c in self.open.lock().expect("conns lock").drain(..) {
+            if let Some(c) = c.upgrade() {
+                c.kill();
+            }
+        }
+    }
+
+    fn register(&self) -> Arc<ConnCtl> {
+        let ctl = Arc::new(ConnCtl::default());
+        let mut open = self.open.lock().expect("conns lock");
+        open.retain(|w| w.strong_count() > 0);
+        open.push(Arc::downgrade(&ctl));
+        ctl
+    }
+}
+
+/// The server's listener.
+pub struct FaultListener {
+    inner: Option<TcpListener>,
+    addr: SocketAddr,
+    conns: Arc<Conns>,
+    down: mpsc::UnboundedReceiver<Duration>,
+}
+
+impl FaultListener {
+    /// Wrap a bound listener; also returns the handle that controls its connections.
+    pub fn new(inner: TcpListener) -> io::Result<(FaultListener, Arc<Conns>)> {
+        let addr = inner.local_addr()?;
+        let (tx, down) = mpsc::unbounded_channel();
+        let conns = Arc::new(Conns {
+            open: Mutex::new(Vec::new()),
+            down: tx,
+        });
+        let l = FaultListener {
+            inner: Some(inner),
+            addr,
+            conns: conns.clone(),
+            down,
+        };
+        Ok((l, conns))
+    }
+}
+
+impl Listener for FaultListener {
+    type Io = FaultIo;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (FaultIo, SocketAddr) {
+        loop {
+            let Some(inner) = &self.inner else {
+                match TcpListener::bind(self.addr).await {
+                    Ok(l) => self.inner = Some(l),
+                    Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+                }
+                continue;
+            };
+            tokio::select! {
+                d = self.down.recv() => {
+                    self.inner = None;
+                    tokio::time::sleep(d.unwrap_or_default()).await;
+                    while self.down.try_recv().is_ok() {}
+                }
+                r = inner.accept() => match r {
+                    Ok((stream, peer)) => {
+                        let _ = stream.set_nodelay(true);
+                        let ctl = self.conns.register();
+                        return (FaultIo { stream, ctl }, peer);
+                    }
+                    Err(_) => tokio::time::sleep(Duration::from_millis(5)).await,
+                },
+            }
+        }
+    }
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        Ok(self.addr)
+    }
+}
+
+/// A connection that fails with a reset once killed.
+pub struct FaultIo {
+    stream: TcpStream,
+    ctl: Arc<ConnCtl>,
+}
+
+impl FaultIo {
+    fn reset(&self) -> Poll<io::Result<()>> {
+        let _ = self.stream.set_zero_linger();
+        Poll::Ready(Err(io::ErrorKind::ConnectionReset.into()))
+    }
+
+    fn killed(&self) -> bool {
+        self.ctl.killed.load(Ordering::SeqCst)
+    }
+}
+
+impl AsyncRead for FaultIo {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        *this.ctl.waker.lock().expect("waker lock") = Some(cx.waker().clone());
+        if this.killed() {
+            return this.reset();
+        }
+        Pin::new(&mut this.stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for FaultIo {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        if this.killed() {
+            return this.reset().map_ok(|()| 0);
+        }
+        Pin::new(&mut this.stream).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        if this.killed() {
+            return this.reset().map_ok(|()| 0);
+        }
+        Pin::new(&mut this.stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if this.killed() {
+            return this.reset();
+        }
+        Pin::new(&mut this.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
+    }
+}
+
+/// What a handler learns about its connection: the handle that resets it.
+#[derive(Clone)]
+pub struct ConnInfo(pub Arc<ConnCtl>);
+
+impl Connected<IncomingStream<'_, FaultListener>> for ConnInfo {
+    fn connect_info(stream: IncomingStream<'_, FaultListener>) -> Self {
+        ConnInfo(stream.io().ctl.clone())
+    }
+}
