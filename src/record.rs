@@ -135,6 +135,9 @@ pub struct RequestRecord {
     /// Prompt length in tokens as the dataset built it (for later turns of a conversation:
     /// as the server reported it).
     pub prompt_len: u32,
+    /// Prompt length re-measured by encoding what was sent, when the dataset measured it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub measured_prompt_len: Option<u32>,
     /// Output length requested.
     pub requested_output_len: u32,
     /// Output length the server reported (usage / meta_info), when it did.
@@ -181,6 +184,7 @@ impl RequestRecord {
             itl_s: Vec::new(),
             chunk_events: Vec::new(),
             prompt_len: 0,
+            measured_prompt_len: None,
             requested_output_len,
             reported_output_len: None,
             retokenized_output_len: None,

@@ -291,3 +291,27 @@ fn a_server_that_never_gets_ready_fails_readably() {
         "{err}"
     );
 }
+
+#[test]
+fn embedded_server_settings_are_checked_by_validate() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        dir.path(),
+        "e.yaml",
+        "name: e\ntargets:\n  - name: a\n    backend: vllm\n    embedded: { preset: tiny, ttft_ms: 5, faults: [{kind: stall}] }\ndatasets:\n  - {name: r, kind: random, num_prompts: 4}\n",
+    );
+    let out = runner().arg("validate").arg(&f).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            ":5:5: targets[0].embedded: `ttft_ms` applies to presets `fixed` and `instant`"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("faults[0]: fault `stall` never fires"),
+        "{err}"
+    );
+    assert!(err.contains("2 problems found"), "{err}");
+}

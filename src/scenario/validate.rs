@@ -378,7 +378,13 @@ fn semantic(s: &Scenario, file: &str, loc: &Locations) -> Result<(), Vec<Diagnos
                     );
                 }
             }
-            (None, Some(_)) => {}
+            (None, Some(cfg)) => {
+                if let Err(errors) = cfg.resolve() {
+                    for e in errors.lines() {
+                        push(format!("/targets/{i}/embedded"), e.to_owned(), None);
+                    }
+                }
+            }
         }
         if let Some(why) = crate::protocol::unsupported(t.backend) {
             push(format!("/targets/{i}/backend"), why, None);
