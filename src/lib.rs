@@ -8,6 +8,7 @@
 pub mod bench;
 pub mod chat_template;
 pub mod cli;
+pub mod clock;
 pub mod dataset;
 pub mod engine;
 pub mod metrics;

@@ -21,7 +21,7 @@ use std::time::Duration;
 use serde_json::json;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
-use tokio::time::{Instant, sleep_until};
+use tokio::time::Instant;
 
 pub use server::{ServerError, accept_length, first_model, profile_body};
 pub use target::{Prepared, ROUTING_KEY_HEADER, Target, client};
@@ -52,7 +52,9 @@ pub async fn execute(
     let mut set = JoinSet::new();
     let start = Instant::now();
     for (i, (spec, prep)) in requests.iter().zip(prepared).enumerate() {
-        sleep_until(start + Duration::from_secs_f64(offsets[i])).await;
+        crate::clock::shared()
+            .sleep_until(start + Duration::from_secs_f64(offsets[i]))
+            .await;
         let dispatched_s = start.elapsed().as_secs_f64();
         let target = target.clone();
         let sem = sem.clone();

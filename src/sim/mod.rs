@@ -14,7 +14,6 @@
 
 mod batcher;
 mod cache;
-mod clock;
 mod config;
 mod engine;
 mod fault;
@@ -78,7 +77,7 @@ struct Sim {
     tokenizer: Tokenizer,
     words: text::Words,
     /// Precise timer for token writes (fixed timing).
-    clock: clock::Clock,
+    clock: crate::clock::Clock,
     /// The engine model's thread (engine presets).
     engine: Option<engine::Engine>,
     stats: Arc<stats::Stats>,
@@ -131,7 +130,7 @@ pub async fn start(config: SimConfig, bind: SocketAddr) -> Result<Server> {
         tokenizer,
         params,
         config,
-        clock: clock::Clock::start(),
+        clock: crate::clock::Clock::start(),
         stats,
         conns,
         truth: Mutex::new(Vec::new()),

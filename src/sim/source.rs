@@ -11,7 +11,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::Instant;
 
 use super::batcher::{Emission, Finish};
-use super::clock::Clock;
+use crate::clock::Clock;
 
 /// New tokens ready to write.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -1,7 +1,8 @@
-//! A precise timer for the embedded server. Tokio's timer wheel has millisecond resolution
-//! and fires up to a millisecond late; a server that promises "first token at 50 ms" must
-//! write it at 50 ms. One OS thread sleeps until the earliest deadline (tens of microseconds
-//! of lateness on Linux) and wakes the waiting task.
+//! A precise timer. Tokio's timer wheel has millisecond resolution and fires up to a
+//! millisecond late; a schedule that says "request 7 at 312.4 ms" (the engine) or a server
+//! that promises "first token at 50 ms" (the embedded server) must keep to it. One OS thread
+//! sleeps until the earliest deadline (tens of microseconds of lateness on Linux) and wakes
+//! the waiting task.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -37,6 +38,12 @@ impl Ord for Entry {
 #[derive(Clone)]
 pub struct Clock {
     tx: mpsc::Sender<Entry>,
+}
+
+/// The process-wide clock the engine dispatches requests with.
+pub fn shared() -> &'static Clock {
+    static SHARED: std::sync::OnceLock<Clock> = std::sync::OnceLock::new();
+    SHARED.get_or_init(Clock::start)
 }
 
 impl Clock {
