@@ -104,7 +104,7 @@ pub async fn run(s: &Scenario, plan: &Plan, opts: &RunOptions) -> Result<SweepOu
     let dir = opts.output.clone().unwrap_or_else(|| s.output_dir());
     let mut results = Results::open(&dir, s.output.details, opts.fresh)?;
     let tokenizer = Tokenizer::for_scenario(s)?;
-    let client = engine::client(&s.request.timeouts)?;
+    let client = engine::client_for(&s.request)?;
     let mut servers = Vec::new();
     let targets = connect(s, &client, &mut servers).await;
     let targets = match targets {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use runner::engine::{self, Target};
 use runner::metrics;
 use runner::record::RequestRecord;
-use runner::scenario::{Backend, RequestOptions};
+use runner::scenario::{Backend, ConnectionMode, RequestOptions};
 use runner::sim::{self, SimConfig};
 use runner::tokenizer::Tokenizer;
 use runner::workload::{Prompt, RequestSpec};
@@ -17,7 +17,7 @@ async fn run(
     options: RequestOptions,
     requests: &[RequestSpec],
 ) -> Vec<RequestRecord> {
-    let client = engine::client(&options.timeouts).unwrap();
+    let client = engine::client_for(&options).unwrap();
     let target = Target::new(client, base, backend, "m".into(), options).unwrap();
     let offsets = vec![0.0; requests.len()];
     let mut done = engine::execute(Arc::new(target), requests, &offsets, Some(2)).await;
@@ -259,4 +259,43 @@ async fn agentic_message_turns_replay_with_real_replies() {
         Some(first + tok.count(&recs[0].text) as u32 + tok.count("in is") as u32)
     );
     server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_request_connections_open_one_connection_per_request() {
+    let requests = vec![RequestSpec::text("the of and to", 4, 3); 10];
+    for (mode, most) in [
+        (ConnectionMode::Pooled, 2),
+        (ConnectionMode::PerRequest, 10),
+    ] {
+        let server = sim::start_local(fast()).await.unwrap();
+        let options = RequestOptions {
+            connection: mode,
+            ..RequestOptions::default()
+        };
+        // One at a time, so a pool needs no second connection.
+        let client = engine::client_for(&options).unwrap();
+        let target = Arc::new(
+            Target::new(
+                client,
+                &server.base_url(),
+                Backend::Vllm,
+                "m".into(),
+                options,
+            )
+            .unwrap(),
+        );
+        for r in &requests {
+            let done = engine::execute(target.clone(), std::slice::from_ref(r), &[0.0], None).await;
+            assert!(done.records[0].outcome.is_ok());
+        }
+        let accepted = server.connections_accepted();
+        println!("{mode:?}: 10 requests over {accepted} connections");
+        if mode == ConnectionMode::PerRequest {
+            assert_eq!(accepted, most);
+        } else {
+            assert!(accepted <= most, "{accepted}");
+        }
+        server.stop().await;
+    }
 }

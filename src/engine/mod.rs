@@ -24,7 +24,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 pub use server::{ServerError, accept_length, first_model, profile_body};
-pub use target::{Prepared, ROUTING_KEY_HEADER, Target, client};
+pub use target::{Prepared, ROUTING_KEY_HEADER, Target, client, client_for};
 
 use crate::record::{Outcome, RequestRecord};
 use crate::workload::{Prompt, RequestSpec};

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::protocol::template::{BodyTemplate, TemplateError};
 use crate::protocol::{self, BodyInput, Protocol};
-use crate::scenario::{Backend, LoraDistribution, RequestOptions, Timeouts};
+use crate::scenario::{Backend, ConnectionMode, LoraDistribution, RequestOptions, Timeouts};
 use crate::workload::{Prompt, RequestSpec};
 
 /// Header that carries a request's routing key (bench_serving's generated-shared-prefix
@@ -277,8 +277,21 @@ fn env_auth() -> Result<HeaderMap> {
 
 /// The one shared, pooled HTTP client.
 pub fn client(timeouts: &Timeouts) -> Result<reqwest::Client> {
+    client_with(timeouts, ConnectionMode::Pooled)
+}
+
+/// The HTTP client for these request options: pooled, or a new connection per request.
+pub fn client_for(options: &RequestOptions) -> Result<reqwest::Client> {
+    client_with(&options.timeouts, options.connection)
+}
+
+fn client_with(timeouts: &Timeouts, mode: ConnectionMode) -> Result<reqwest::Client> {
+    let idle = match mode {
+        ConnectionMode::Pooled => usize::MAX,
+        ConnectionMode::PerRequest => 0,
+    };
     Ok(reqwest::Client::builder()
-        .pool_max_idle_per_host(usize::MAX)
+        .pool_max_idle_per_host(idle)
         .tcp_nodelay(true)
         .connect_timeout(Duration::from_secs_f64(timeouts.connect_s))
         .build()?)

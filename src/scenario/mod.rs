@@ -306,6 +306,22 @@ pub struct RequestOptions {
     /// Time limits of one request.
     #[serde(default)]
     pub timeouts: Timeouts,
+    /// `pooled` (default): keep-alive connections are reused. `per-request`: every request
+    /// opens a new connection, as bench_serving does (one aiohttp session per request); use it
+    /// for servers that close connections they advertise as keep-alive, or for parity runs.
+    #[serde(default)]
+    pub connection: ConnectionMode,
+}
+
+/// How requests use TCP connections.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConnectionMode {
+    /// Reuse keep-alive connections from one shared pool.
+    #[default]
+    Pooled,
+    /// A new connection for every request (its connect time lands in TTFT).
+    PerRequest,
 }
 
 impl Default for RequestOptions {
@@ -322,6 +338,7 @@ impl Default for RequestOptions {
             return_routed_experts: false,
             lora: None,
             timeouts: Timeouts::default(),
+            connection: ConnectionMode::default(),
         }
     }
 }

@@ -42,6 +42,7 @@ impl ConnCtl {
 pub struct Conns {
     open: Mutex<Vec<Weak<ConnCtl>>>,
     down: mpsc::UnboundedSender<Duration>,
+    accepted: std::sync::atomic::AtomicU64,
 }
 
 impl Conns {
@@ -55,7 +56,13 @@ impl Conns {
         }
     }
 
+    /// Connections accepted so far.
+    pub fn accepted(&self) -> u64 {
+        self.accepted.load(Ordering::Relaxed)
+    }
+
     fn register(&self) -> Arc<ConnCtl> {
+        self.accepted.fetch_add(1, Ordering::Relaxed);
         let ctl = Arc::new(ConnCtl::default());
         let mut open = self.open.lock().expect("conns lock");
         open.retain(|w| w.strong_count() > 0);
@@ -80,6 +87,7 @@ impl FaultListener {
         let conns = Arc::new(Conns {
             open: Mutex::new(Vec::new()),
             down: tx,
+            accepted: Default::default(),
         });
         let l = FaultListener {
             inner: Some(inner),

@@ -174,6 +174,11 @@ impl Server {
         format!("http://{}", self.addr)
     }
 
+    /// TCP connections accepted so far.
+    pub fn connections_accepted(&self) -> u64 {
+        self.state.conns.accepted()
+    }
+
     /// Ground truth of every finished request so far, in completion order.
     pub fn truth(&self) -> Vec<Truth> {
         self.state.truth.lock().expect("truth lock").clone()
