@@ -212,7 +212,9 @@ pub fn summarize(records: &[RequestRecord], duration_s: f64, tokenizer: &Tokeniz
             .retokenized_output_len
             .unwrap_or_else(|| tokenizer.count(&r.text) as u32);
         s.total_input += r.prompt_len as u64;
-        s.total_input_text += r.prompt_len as u64;
+        let vision = r.vision_prompt_len.min(r.prompt_len);
+        s.total_input_text += (r.prompt_len - vision) as u64;
+        s.total_input_vision += vision as u64;
         s.total_output += out as u64;
         s.total_output_retokenized += retok as u64;
         s.total_output_chunks += r.chunks as u64;

@@ -135,6 +135,9 @@ pub struct RequestRecord {
     /// Prompt length in tokens as the dataset built it (for later turns of a conversation:
     /// as the server reported it).
     pub prompt_len: u32,
+    /// Vision part of `prompt_len` (image datasets); the rest is text.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub vision_prompt_len: u32,
     /// Output length requested.
     pub requested_output_len: u32,
     /// Output length the server reported (usage / meta_info), when it did.
@@ -181,6 +184,7 @@ impl RequestRecord {
             itl_s: Vec::new(),
             chunk_events: Vec::new(),
             prompt_len: 0,
+            vision_prompt_len: 0,
             requested_output_len,
             reported_output_len: None,
             retokenized_output_len: None,

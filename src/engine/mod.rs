@@ -66,6 +66,7 @@ pub async fn execute(
             let mut rec = RequestRecord::new(i, intended_s, spec.output_len);
             rec.dispatched_s = dispatched_s;
             rec.prompt_len = spec.prompt_len;
+            rec.vision_prompt_len = spec.vision_prompt_len;
             match prep {
                 Err(e) => {
                     rec.sent_s = start.elapsed().as_secs_f64();
