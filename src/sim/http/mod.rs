@@ -52,6 +52,8 @@ pub(super) fn router(sim: Arc<Sim>) -> Router {
         );
     }
     r.route("/v1/models", get(admin::models))
+        // Readiness of TensorRT-LLM targets polls the bare base URL.
+        .route("/", get(admin::health))
         .route("/health", get(admin::health))
         .route("/health_generate", get(admin::health))
         .route("/model_info", get(admin::model_info))
