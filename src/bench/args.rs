@@ -40,6 +40,16 @@ pub enum DatasetArg {
     #[value(name = "longbench_v2")]
     LongbenchV2,
     SpeedBench,
+    /// Older releases' name for `mooncake` with `--mooncake-workload conversation`, still
+    /// in the bench_serving guide.
+    #[value(name = "mooncake-conversation", hide = true)]
+    MooncakeConversation,
+    /// `mooncake` with `--mooncake-workload synthetic`.
+    #[value(name = "mooncake-synthetic", hide = true)]
+    MooncakeSynthetic,
+    /// `mooncake` with `--mooncake-workload toolagent`.
+    #[value(name = "mooncake-toolagent", hide = true)]
+    MooncakeToolagent,
 }
 
 /// Every flag of `runner bench`.
@@ -255,8 +265,10 @@ pub struct MooncakeArgs {
     /// Which trace.
     #[arg(long, value_enum, default_value = "conversation")]
     pub mooncake_workload: MooncakeWorkload,
-    /// Schedule requests by the trace timestamps.
-    #[arg(long)]
+    /// Report the request rate as `trace` (mooncake is always replayed at its timestamps).
+    /// Takes an optional true/false, as the bench_serving guide writes it.
+    #[arg(long, num_args = 0..=1, default_value_t = false, default_missing_value = "true",
+          action = clap::ArgAction::Set, value_name = "BOOL")]
     pub use_trace_timestamps: bool,
 }
 
