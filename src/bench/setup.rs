@@ -179,6 +179,20 @@ pub fn build(args: &BenchArgs, given: &dyn Fn(&str) -> bool) -> Result<Setup, Us
             backend.as_str()
         )));
     }
+    let ids_ok = matches!(
+        backend,
+        Backend::Sglang
+            | Backend::SglangNative
+            | Backend::SglangOai
+            | Backend::Vllm
+            | Backend::Lmdeploy
+    );
+    if args.dataset.tokenize_prompt && !ids_ok {
+        return Err(invalid(format!(
+            "--tokenize-prompt sends token ids, which only the native (sglang, sglang-native) and              completions (sglang-oai, vllm, lmdeploy) APIs take, not --backend {}",
+            backend.as_str()
+        )));
+    }
     let dataset = datasets::dataset(args, given, &mut notes)?;
     if dataset_is_conversation(&dataset) && !crate::protocol::is_chat(backend) {
         return Err(invalid(format!(

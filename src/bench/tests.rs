@@ -280,6 +280,16 @@ mod mapping {
         );
         assert!(err(&["--sharegpt-output-len", "3"]).contains("at least 4"));
         assert!(
+            err(&[
+                "--backend",
+                "vllm-chat",
+                "--dataset-name",
+                "random",
+                "--tokenize-prompt"
+            ])
+            .contains("--tokenize-prompt sends token ids")
+        );
+        assert!(
             err(&["--dataset-name", "image", "--image-resolution", "big"])
                 .contains("--image-resolution")
         );
