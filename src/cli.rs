@@ -1,4 +1,5 @@
-//! The command line: `run`, `plan`, `validate`, `schema`, `dataset inspect`, `serve`.
+//! The command line: `run`, `plan`, `validate`, `schema`, `dataset inspect`, `serve`, and
+//! `bench` (bench_serving's flags, see [`crate::bench`]).
 //!
 //! Exit codes are a contract: 0 ok, 1 runtime failure (including a run in which every
 //! request failed), 2 invalid usage or scenario.
@@ -7,7 +8,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::plan;
 use crate::run::{self, RunOptions};
@@ -53,6 +54,11 @@ enum Command {
         #[command(subcommand)]
         command: DatasetCommand,
     },
+    /// Benchmark the online serving throughput: a drop-in for `python -m
+    /// sglang.bench_serving`, same flags (unique prefixes work), same output. The flags
+    /// make a one-run scenario; `--dump-scenario` prints it.
+    #[command(infer_long_args = true)]
+    Bench(Box<crate::bench::BenchArgs>),
     /// Run the embedded simulated inference server until Ctrl-C.
     Serve {
         /// Address to bind. Anything other than loopback exposes the server to the network.
@@ -84,7 +90,14 @@ enum DatasetCommand {
 
 /// Parse the command line, run it, print errors; returns the process exit code.
 pub fn main() -> i32 {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    if let Command::Bench(args) = &cli.command {
+        let sub = matches
+            .subcommand_matches("bench")
+            .expect("the bench subcommand was parsed");
+        return crate::bench::main(args, sub);
+    }
     match execute(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -109,6 +122,7 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 
 fn execute(cli: Cli) -> Result<i32> {
     match cli.command {
+        Command::Bench(_) => unreachable!("`bench` is run from `main`"),
         Command::Schema => {
             println!("{}", schema_text());
             Ok(0)

@@ -212,7 +212,9 @@ pub fn summarize(records: &[RequestRecord], duration_s: f64, tokenizer: &Tokeniz
             .retokenized_output_len
             .unwrap_or_else(|| tokenizer.count(&r.text) as u32);
         s.total_input += r.prompt_len as u64;
-        s.total_input_text += r.prompt_len as u64;
+        let vision = r.vision_prompt_len.min(r.prompt_len);
+        s.total_input_text += (r.prompt_len - vision) as u64;
+        s.total_input_vision += vision as u64;
         s.total_output += out as u64;
         s.total_output_retokenized += retok as u64;
         s.total_output_chunks += r.chunks as u64;
@@ -239,7 +241,8 @@ pub fn summarize(records: &[RequestRecord], duration_s: f64, tokenizer: &Tokeniz
         s.input_throughput = s.total_input as f64 / duration_s;
         s.output_throughput = s.total_output as f64 / duration_s;
         s.total_throughput = (s.total_input + s.total_output) as f64 / duration_s;
-        s.concurrency = e2e.iter().sum::<f64>() / duration_s;
+        // fold from +0.0: an empty f64 `sum()` is -0.0, printed as "-0.00".
+        s.concurrency = e2e.iter().fold(0.0, |a, b| a + b) / duration_s;
     }
     s.e2e_ms = Dist::of_seconds(&e2e);
     s.ttft_ms = Dist::of_seconds(&ttft);
@@ -412,5 +415,6 @@ mod tests {
         assert_eq!((s.completed, s.failed), (0, 1));
         assert_eq!(s.e2e_ms, Dist::default());
         assert_eq!(s.max_concurrent_requests, 0);
+        assert_eq!(format!("{:.2}", s.concurrency), "0.00");
     }
 }

@@ -138,6 +138,9 @@ pub struct RequestRecord {
     /// Prompt length re-measured by encoding what was sent, when the dataset measured it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub measured_prompt_len: Option<u32>,
+    /// Vision part of `prompt_len` (image datasets); the rest is text.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub vision_prompt_len: u32,
     /// Output length requested.
     pub requested_output_len: u32,
     /// Output length the server reported (usage / meta_info), when it did.
@@ -185,6 +188,7 @@ impl RequestRecord {
             chunk_events: Vec::new(),
             prompt_len: 0,
             measured_prompt_len: None,
+            vision_prompt_len: 0,
             requested_output_len,
             reported_output_len: None,
             retokenized_output_len: None,

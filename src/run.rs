@@ -12,8 +12,9 @@ use crate::engine::{self, Target};
 use crate::metrics;
 use crate::plan::Plan;
 use crate::protocol;
+use crate::record::RequestRecord;
 use crate::report::{self, Results, RunInfo};
-use crate::scenario::Scenario;
+use crate::scenario::{Dataset, Scenario};
 use crate::schedule;
 use crate::sim;
 use crate::tokenizer::Tokenizer;
@@ -35,7 +36,7 @@ pub struct SweepOutcome {
     pub runs: usize,
     /// Runs in which every request failed.
     pub all_failed: Vec<String>,
-    /// Where results went.
+    /// Where results went (`runner run`).
     pub dir: PathBuf,
 }
 
@@ -99,10 +100,54 @@ async fn connect(
     Ok(targets)
 }
 
-/// Run every run of `plan`, printing a result block per run.
+/// Where a sweep reports as it goes. `runner run` prints a result block per run and writes
+/// the results directory ([`run`]); `runner bench` prints bench_serving's output and appends
+/// to its output file.
+pub trait RunSink {
+    /// A dataset's requests were built (every dataset is built before the first run).
+    fn workload_built(&mut self, _dataset: &Dataset, _requests: &[RequestSpec]) {}
+    /// A run finished: report it.
+    fn run_done(
+        &mut self,
+        info: &RunInfo,
+        summary: &metrics::Summary,
+        records: &[RequestRecord],
+    ) -> Result<()>;
+}
+
+/// `runner run`'s sink: the console block and runner's notes, then the results directory.
+struct ResultsSink<'a>(&'a mut Results);
+
+impl RunSink for ResultsSink<'_> {
+    fn run_done(
+        &mut self,
+        info: &RunInfo,
+        summary: &metrics::Summary,
+        records: &[RequestRecord],
+    ) -> Result<()> {
+        print!("{}", report::block(info, summary));
+        print!("{}", report::notes(summary, records));
+        if summary.completed == 0 {
+            println!("All requests failed in run {}.", info.run_id);
+        }
+        self.0.run_done(info, summary, records)
+    }
+}
+
+/// Run every run of `plan`, printing a result block per run and writing the results
+/// directory.
 pub async fn run(s: &Scenario, plan: &Plan, opts: &RunOptions) -> Result<SweepOutcome> {
     let dir = opts.output.clone().unwrap_or_else(|| s.output_dir());
     let mut results = Results::open(&dir, s.output.details, opts.fresh)?;
+    let mut outcome = execute(s, plan, &mut ResultsSink(&mut results)).await?;
+    outcome.dir = results.dir().to_owned();
+    eprintln!("\nresults: {}", outcome.dir.join("runs.jsonl").display());
+    Ok(outcome)
+}
+
+/// Run every run of `plan`, reporting each to `sink`: start embedded servers, reach remote
+/// targets, build every dataset, then run one after another.
+pub async fn execute(s: &Scenario, plan: &Plan, sink: &mut dyn RunSink) -> Result<SweepOutcome> {
     let tokenizer = Tokenizer::for_scenario(s)?;
     let client = engine::client_for(&s.request)?;
     let mut servers = Vec::new();
@@ -116,13 +161,11 @@ pub async fn run(s: &Scenario, plan: &Plan, opts: &RunOptions) -> Result<SweepOu
             return Err(e);
         }
     };
-    let outcome = sweep(s, plan, &targets, &tokenizer, &mut results).await;
+    let outcome = sweep(s, plan, &targets, &tokenizer, sink).await;
     for server in servers {
         server.stop().await;
     }
-    let outcome = outcome?;
-    eprintln!("\nresults: {}", outcome.dir.join("runs.jsonl").display());
-    Ok(outcome)
+    outcome
 }
 
 async fn sweep(
@@ -130,7 +173,7 @@ async fn sweep(
     plan: &Plan,
     targets: &[Arc<Target>],
     tokenizer: &Tokenizer,
-    results: &mut Results,
+    sink: &mut dyn RunSink,
 ) -> Result<SweepOutcome> {
     // Every dataset is built before the first run, so a missing file fails before any load.
     let mut workloads: HashMap<usize, Vec<RequestSpec>> = HashMap::new();
@@ -143,12 +186,10 @@ async fn sweep(
         if let Some(d) = crate::dataset::inspect::drift(&built).filter(|d| d.differing > 0) {
             eprintln!("dataset `{}`: {d}", dataset.name());
         }
+        sink.workload_built(dataset, &built);
         workloads.insert(spec.dataset, built);
     }
-    let mut outcome = SweepOutcome {
-        dir: results.dir().to_owned(),
-        ..Default::default()
-    };
+    let mut outcome = SweepOutcome::default();
     let n = plan.runs.len();
     for spec in &plan.runs {
         eprintln!("\n[{}/{n}] {}", spec.index + 1, spec.id);
@@ -228,13 +269,10 @@ async fn sweep(
             seed: spec.seed,
             random: dataset.random_lens(),
         };
-        print!("{}", report::block(&info, &summary));
-        print!("{}", report::notes(&summary, &done.records));
         if summary.completed == 0 {
-            println!("All requests failed in run {}.", spec.id);
             outcome.all_failed.push(spec.id.clone());
         }
-        results.run_done(&info, &summary, &done.records)?;
+        sink.run_done(&info, &summary, &done.records)?;
         outcome.runs += 1;
     }
     Ok(outcome)

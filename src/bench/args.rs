@@ -40,6 +40,16 @@ pub enum DatasetArg {
     #[value(name = "longbench_v2")]
     LongbenchV2,
     SpeedBench,
+    /// Older releases' name for `mooncake` with `--mooncake-workload conversation`, still
+    /// in the bench_serving guide.
+    #[value(name = "mooncake-conversation", hide = true)]
+    MooncakeConversation,
+    /// `mooncake` with `--mooncake-workload synthetic`.
+    #[value(name = "mooncake-synthetic", hide = true)]
+    MooncakeSynthetic,
+    /// `mooncake` with `--mooncake-workload toolagent`.
+    #[value(name = "mooncake-toolagent", hide = true)]
+    MooncakeToolagent,
 }
 
 /// Every flag of `runner bench`.
@@ -163,7 +173,7 @@ pub struct RandomArgs {
     #[arg(long, default_value_t = 1024)]
     pub random_output_len: u32,
     /// Lower bound of lengths as a fraction of the maximum (0 draws from [1, N]).
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.0)]
     pub random_range_ratio: f64,
     /// Images per request (the maximum with --random-image-count).
     #[arg(long, default_value_t = 1)]
@@ -210,7 +220,7 @@ pub struct GspArgs {
     #[arg(long, default_value_t = 256)]
     pub gsp_output_len: u32,
     /// Lower bound of lengths as a fraction of the maximum.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1.0)]
     pub gsp_range_ratio: f64,
     /// Skip tokenizing prompts (prompt lengths recorded as 1).
     #[arg(long)]
@@ -228,7 +238,7 @@ pub struct GspArgs {
     #[arg(long, value_enum, default_value = "uniform")]
     pub gsp_group_distribution: GroupDistribution,
     /// Zipf exponent (required with zipf).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub gsp_zipf_alpha: Option<f64>,
 }
 
@@ -247,7 +257,7 @@ pub enum MooncakeWorkload {
 #[command(next_help_heading = "mooncake dataset arguments")]
 pub struct MooncakeArgs {
     /// Multiplies trace inter-arrival times.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1.0)]
     pub mooncake_slowdown_factor: f64,
     /// Rounds per session.
     #[arg(long, default_value_t = 1)]
@@ -255,8 +265,10 @@ pub struct MooncakeArgs {
     /// Which trace.
     #[arg(long, value_enum, default_value = "conversation")]
     pub mooncake_workload: MooncakeWorkload,
-    /// Schedule requests by the trace timestamps.
-    #[arg(long)]
+    /// Report the request rate as `trace` (mooncake is always replayed at its timestamps).
+    /// Takes an optional true/false, as the bench_serving guide writes it.
+    #[arg(long, num_args = 0..=1, default_value_t = false, default_missing_value = "true",
+          action = clap::ArgAction::Set, value_name = "BOOL")]
     pub use_trace_timestamps: bool,
 }
 
@@ -289,7 +301,7 @@ pub struct SpeedBenchArgs {
 #[command(next_help_heading = "Load shape")]
 pub struct LoadArgs {
     /// Mean request rate (Poisson); inf sends everything at once.
-    #[arg(long, default_value_t = f64::INFINITY)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = f64::INFINITY)]
     pub request_rate: f64,
     /// Maximum requests in flight (0 or unset: unlimited).
     #[arg(long)]
@@ -301,7 +313,7 @@ pub struct LoadArgs {
     #[arg(long)]
     pub flush_cache: bool,
     /// `timeout` sent to SGLang's /flush_cache, in seconds.
-    #[arg(long, default_value_t = 60.0)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 60.0)]
     pub flush_cache_timeout: f64,
 }
 
@@ -325,10 +337,10 @@ pub struct SamplingArgs {
     #[arg(long)]
     pub disable_ignore_eos: bool,
     /// Sampling temperature.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.0)]
     pub temperature: f64,
     /// Top-p (sent only when below 1).
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1.0)]
     pub top_p: f64,
     /// JSON object merged into every request body.
     #[arg(long)]
@@ -355,7 +367,7 @@ pub struct SamplingArgs {
     #[arg(long, value_enum, default_value = "uniform")]
     pub lora_request_distribution: LoraDistribution,
     /// Zipf exponent of the skewed distribution (> 1).
-    #[arg(long, default_value_t = 1.5)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1.5)]
     pub lora_zipf_alpha: f64,
     /// Add PD bootstrap fields that make the server skip prefill.
     #[arg(long)]

@@ -69,6 +69,7 @@ pub async fn execute(
             rec.dispatched_s = dispatched_s;
             rec.prompt_len = spec.prompt_len;
             rec.measured_prompt_len = spec.measured_prompt_len;
+            rec.vision_prompt_len = spec.vision_prompt_len;
             match prep {
                 Err(e) => {
                     rec.sent_s = start.elapsed().as_secs_f64();

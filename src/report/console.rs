@@ -29,14 +29,27 @@ fn dist(out: &mut String, name: &str, d: &Dist) {
 
 /// The result block of one run, starting with a blank line, ending with a `=` rule.
 pub fn block(info: &RunInfo, s: &Summary) -> String {
+    block_with(info, s, None, "")
+}
+
+/// The result block with `rate` printed as the traffic request rate instead of the run's
+/// (bench_serving prints `trace` for trace replay) and `extra` lines (the goodput section)
+/// after the concurrency lines. Image and MMMU runs add the vision-token line; embedding
+/// backends leave out every token-generation line, as bench_serving does.
+pub fn block_with(info: &RunInfo, s: &Summary, rate: Option<&str>, extra: &str) -> String {
+    let embedding = info.backend.ends_with("-embedding");
+    let vision = matches!(info.dataset_kind.as_str(), "image" | "mmmu");
     let mut out = String::new();
     let _ = writeln!(out, "\n{:=^50}", " Serving Benchmark Result ");
     row(&mut out, "Backend:", &info.backend);
-    row(
-        &mut out,
-        "Traffic request rate:",
-        info.request_rate.python_str(),
-    );
+    match rate {
+        Some(r) => row(&mut out, "Traffic request rate:", r),
+        None => row(
+            &mut out,
+            "Traffic request rate:",
+            info.request_rate.python_str(),
+        ),
+    }
     match info.max_concurrency.limit() {
         Some(n) => row(&mut out, "Max request concurrency:", n),
         None => row(&mut out, "Max request concurrency:", "not set"),
@@ -45,12 +58,17 @@ pub fn block(info: &RunInfo, s: &Summary) -> String {
     rowf(&mut out, "Benchmark duration (s):", s.duration_s);
     row(&mut out, "Total input tokens:", s.total_input);
     row(&mut out, "Total input text tokens:", s.total_input_text);
-    row(&mut out, "Total generated tokens:", s.total_output);
-    row(
-        &mut out,
-        "Total generated tokens (retokenized):",
-        s.total_output_retokenized,
-    );
+    if vision {
+        row(&mut out, "Total input vision tokens:", s.total_input_vision);
+    }
+    if !embedding {
+        row(&mut out, "Total generated tokens:", s.total_output);
+        row(
+            &mut out,
+            "Total generated tokens (retokenized):",
+            s.total_output_retokenized,
+        );
+    }
     rowf(
         &mut out,
         "Request throughput (req/s):",
@@ -61,32 +79,41 @@ pub fn block(info: &RunInfo, s: &Summary) -> String {
         "Input token throughput (tok/s):",
         s.input_throughput,
     );
-    rowf(
-        &mut out,
-        "Output token throughput (tok/s):",
-        s.output_throughput,
-    );
-    rowf(
-        &mut out,
-        "Peak output token throughput (tok/s):",
-        s.max_output_tokens_per_s,
-    );
+    if !embedding {
+        rowf(
+            &mut out,
+            "Output token throughput (tok/s):",
+            s.output_throughput,
+        );
+        rowf(
+            &mut out,
+            "Peak output token throughput (tok/s):",
+            s.max_output_tokens_per_s,
+        );
+    }
     row(
         &mut out,
         "Peak concurrent requests:",
         s.max_concurrent_requests,
     );
-    rowf(
-        &mut out,
-        "Total token throughput (tok/s):",
-        s.total_throughput,
-    );
+    if !embedding {
+        rowf(
+            &mut out,
+            "Total token throughput (tok/s):",
+            s.total_throughput,
+        );
+    }
     rowf(&mut out, "Concurrency:", s.concurrency);
     if let Some(a) = s.accept_length.filter(|a| *a > 0.0) {
         rowf(&mut out, "Accept length:", a);
     }
+    out.push_str(extra);
     section(&mut out, "End-to-End Latency");
     dist(&mut out, "E2E Latency", &s.e2e_ms);
+    if embedding {
+        let _ = writeln!(out, "{}", "=".repeat(50));
+        return out;
+    }
     section(&mut out, "Time to First Token");
     dist(&mut out, "TTFT", &s.ttft_ms);
     section(&mut out, "Time per Output Token (excl. 1st token)");
@@ -253,5 +280,59 @@ mod tests {
         );
         assert_eq!(lines[43], "=".repeat(50));
         assert_eq!(lines.len(), 44);
+    }
+
+    #[test]
+    fn image_and_embedding_variants() {
+        let mut info = RunInfo {
+            run_id: "a/b/rate=inf/conc=none".into(),
+            scenario: "s".into(),
+            target: "a".into(),
+            backend: "sglang-oai-chat".into(),
+            dataset: "b".into(),
+            dataset_kind: "image".into(),
+            request_rate: Rate::Infinite,
+            max_concurrency: Concurrency(4),
+            seed: 1,
+            random: None,
+        };
+        let s = Summary {
+            total_input: 300,
+            total_input_text: 100,
+            total_input_vision: 200,
+            ..Summary::default()
+        };
+        let text = block_with(&info, &s, Some("trace"), "GOODPUT\n");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[3],
+            format!("{:<40} {:<10}", "Traffic request rate:", "trace")
+        );
+        assert_eq!(
+            lines[4],
+            format!("{:<40} {:<10}", "Max request concurrency:", 4)
+        );
+        assert_eq!(
+            lines[9],
+            format!("{:<40} {:<10}", "Total input vision tokens:", 200)
+        );
+        assert_eq!(lines.len(), 46);
+        assert_eq!(lines[19], "GOODPUT");
+        info.backend = "vllm-embedding".into();
+        info.dataset_kind = "random".into();
+        let text = block(&info, &s);
+        for gone in [
+            "generated",
+            "Output token",
+            "Total token",
+            "TTFT",
+            "TPOT",
+            "ITL",
+        ] {
+            assert!(!text.contains(gone), "{gone} in\n{text}");
+        }
+        assert!(text.contains("Peak concurrent requests:"));
+        assert!(text.contains("P99 E2E Latency (ms):"));
+        assert_eq!(text.lines().count(), 20);
     }
 }

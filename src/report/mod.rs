@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-pub use console::{block, notes};
+pub use console::{block, block_with, notes};
 pub use jsonl::result_json;
 
 use crate::metrics::Summary;

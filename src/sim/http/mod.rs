@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -39,6 +39,9 @@ const GENERATION: &[(&str, Api)] = &[
     ("/v1/models/model:predict", Api::Truss),
 ];
 
+/// Largest request body accepted (axum's default is 2 MiB).
+const BODY_LIMIT: usize = 256 << 20;
+
 pub(super) fn router(sim: Arc<Sim>) -> Router {
     let mut r = Router::new();
     for &(path, api) in GENERATION {
@@ -52,6 +55,8 @@ pub(super) fn router(sim: Arc<Sim>) -> Router {
         );
     }
     r.route("/v1/models", get(admin::models))
+        // Readiness of TensorRT-LLM targets polls the bare base URL.
+        .route("/", get(admin::health))
         .route("/health", get(admin::health))
         .route("/health_generate", get(admin::health))
         .route("/model_info", get(admin::model_info))
@@ -74,6 +79,8 @@ pub(super) fn router(sim: Arc<Sim>) -> Router {
         .route("/metrics", get(admin::metrics))
         .route("/tokenize", post(tokenize::tokenize))
         .route("/detokenize", post(tokenize::detokenize))
+        // Image requests carry megabytes of base64; real servers take them.
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(sim)
 }
 

@@ -1,0 +1,249 @@
+//! The `--output-file` line (spec §7): bench_serving's keys in its order, then goodput, then
+//! the `--output-details` arrays, then runner's own keys; appended, one line per run.
+//! Strict JSON: an infinite request rate is the string `"inf"`.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde_json::{Map, Value, json};
+
+use super::args::{BenchArgs, DatasetArg};
+use super::goodput::Goodput;
+use crate::metrics::Summary;
+use crate::record::RequestRecord;
+use crate::report::{self, RunInfo};
+
+/// The last key of bench_serving's result; goodput and details follow it.
+const LAST_BENCH_KEY: &str = "max_concurrent_requests";
+
+/// The auto file name (in the current directory) when `--output-file` is not given:
+/// `{backend}_{MMDD}_{num_prompts}_…` as bench_serving, with `mmdd` the date.
+pub fn auto_name(args: &BenchArgs, mmdd: &str) -> String {
+    let backend = args.target.backend;
+    let backend = clap::ValueEnum::to_possible_value(&backend)
+        .map(|v| v.get_name().to_owned())
+        .unwrap_or_default();
+    let n = args.dataset.num_prompts;
+    let r = &args.random;
+    let name = args.dataset.dataset_name.name();
+    if args.dataset.dataset_name == DatasetArg::Image {
+        format!(
+            "{backend}_{mmdd}_{n}_{}_{}_{}imgs_{}.jsonl",
+            r.random_input_len, r.random_output_len, r.image_count, r.image_resolution
+        )
+    } else if name.starts_with("random") {
+        format!(
+            "{backend}_{mmdd}_{n}_{}_{}.jsonl",
+            r.random_input_len, r.random_output_len
+        )
+    } else {
+        format!("{backend}_{mmdd}_{n}_{name}.jsonl")
+    }
+}
+
+/// Today's month and day (`MMDD`) in UTC.
+pub fn today_mmdd() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (_, m, d) = civil_from_days((secs / 86_400) as i64);
+    format!("{m:02}{d:02}")
+}
+
+/// Year, month, day of a day count since 1970-01-01 (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// The result file, opened for appending before anything is sent.
+pub struct OutputFile {
+    path: PathBuf,
+    file: File,
+}
+
+impl OutputFile {
+    /// Open (create) `path` for appending.
+    pub fn open(path: &Path) -> Result<OutputFile> {
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .with_context(|| {
+                format!("cannot open --output-file {} for appending", path.display())
+            })?;
+        Ok(OutputFile {
+            path: path.to_owned(),
+            file,
+        })
+    }
+
+    /// Where lines go.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Append one line and flush.
+    pub fn append(&mut self, line: &Map<String, Value>) -> Result<()> {
+        writeln!(self.file, "{}", Value::Object(line.clone()))
+            .and_then(|()| self.file.flush())
+            .with_context(|| format!("cannot write {}", self.path.display()))
+    }
+}
+
+/// The per-request arrays of `--output-details`, one entry per request in dispatch order.
+pub fn details(records: &[RequestRecord]) -> Map<String, Value> {
+    let mut m = Map::new();
+    let col = |f: &dyn Fn(&RequestRecord) -> Value| Value::Array(records.iter().map(f).collect());
+    m.insert(
+        "input_lens".into(),
+        col(&|r| json!(r.reported_prompt_len.unwrap_or(r.prompt_len))),
+    );
+    m.insert(
+        "output_lens".into(),
+        col(&|r| json!(if r.outcome.is_ok() { r.output_len() } else { 0 })),
+    );
+    m.insert("ttfts".into(), col(&|r| json!(r.ttft_s().unwrap_or(0.0))));
+    m.insert("itls".into(), col(&|r| json!(r.itl_s)));
+    m.insert("generated_texts".into(), col(&|r| json!(r.text)));
+    m.insert(
+        "errors".into(),
+        col(&|r| json!(r.error.as_deref().unwrap_or(""))),
+    );
+    m
+}
+
+/// The result line of one run.
+pub fn result_line(
+    args: &BenchArgs,
+    info: &RunInfo,
+    s: &Summary,
+    records: &[RequestRecord],
+    goodput: Option<&Goodput>,
+) -> Map<String, Value> {
+    let mut base = report::result_json(info, s);
+    let set = |m: &mut Map<String, Value>, k: &str, v: Value| {
+        if let Some(slot) = m.get_mut(k) {
+            *slot = v;
+        }
+    };
+    set(&mut base, "tag", json!(args.output.tag));
+    set(
+        &mut base,
+        "dataset_name",
+        json!(args.dataset.dataset_name.name()),
+    );
+    if args.mooncake.use_trace_timestamps {
+        set(&mut base, "request_rate", json!("trace"));
+    }
+    set(
+        &mut base,
+        "max_concurrency",
+        json!(args.load.max_concurrency),
+    );
+    set(
+        &mut base,
+        "sharegpt_output_len",
+        json!(args.sharegpt.sharegpt_output_len),
+    );
+    set(
+        &mut base,
+        "random_input_len",
+        json!(args.random.random_input_len),
+    );
+    set(
+        &mut base,
+        "random_output_len",
+        json!(args.random.random_output_len),
+    );
+    set(
+        &mut base,
+        "random_range_ratio",
+        json!(args.random.random_range_ratio),
+    );
+    let mut out = Map::new();
+    for (k, v) in base {
+        let last = k == LAST_BENCH_KEY;
+        out.insert(k, v);
+        if last {
+            if let Some(g) = goodput {
+                out.extend(g.keys());
+            }
+            if args.output.output_details {
+                out.extend(details(records));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    #[command(infer_long_args = true)]
+    struct Cli {
+        #[command(flatten)]
+        bench: BenchArgs,
+    }
+
+    fn args(a: &[&str]) -> BenchArgs {
+        Cli::try_parse_from(std::iter::once("bench").chain(a.iter().copied()))
+            .unwrap()
+            .bench
+    }
+
+    #[test]
+    fn auto_names_follow_bench_serving() {
+        let a = args(&["--dataset-name", "random", "--num-prompts", "10"]);
+        assert_eq!(auto_name(&a, "0412"), "sglang_0412_10_1024_1024.jsonl");
+        let a = args(&[
+            "--backend",
+            "vllm-chat",
+            "--dataset-name",
+            "image",
+            "--image-count",
+            "3",
+            "--image-resolution",
+            "720p",
+            "--random-input-len",
+            "512",
+        ]);
+        assert_eq!(
+            auto_name(&a, "0101"),
+            "vllm-chat_0101_1000_512_1024_3imgs_720p.jsonl"
+        );
+        let a = args(&["--backend", "trt", "--dataset-name", "random-ids"]);
+        assert_eq!(auto_name(&a, "1231"), "trt_1231_1000_1024_1024.jsonl");
+        let a = args(&["--dataset-name", "mooncake-conversation"]);
+        assert_eq!(
+            auto_name(&a, "0704"),
+            "sglang_0704_1000_mooncake-conversation.jsonl"
+        );
+        assert_eq!(
+            auto_name(&args(&[]), "0704"),
+            "sglang_0704_1000_sharegpt.jsonl"
+        );
+    }
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        // 2024-02-29 is day 19782; 2000-03-01 is 11017.
+        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
+        assert_eq!(civil_from_days(11_017), (2000, 3, 1));
+        assert_eq!(today_mmdd().len(), 4);
+    }
+}

@@ -1,0 +1,399 @@
+//! Flags → scenario: every `runner bench` flag becomes part of a one-run [`Scenario`]
+//! (target, dataset, load, request options), or a usage error that names it.
+//!
+//! In: the parsed [`BenchArgs`] and which flags were given on the command line. Out: a
+//! [`Setup`]: the scenario as YAML and as the typed scenario *loaded from that YAML* (so the
+//! run and `--dump-scenario` can never disagree), the goodput SLOs, and notes for flags
+//! that are accepted but change nothing.
+
+use std::collections::BTreeMap;
+
+use super::args::{BackendArg, BenchArgs, DatasetArg};
+use super::datasets;
+use super::goodput::{self, Slo};
+use crate::scenario::{
+    self, Arrival, Axis, Backend, Concurrency, Dataset, Load, OutputOptions, Rate, Scenario, Sweep,
+    Target,
+};
+
+/// A flag (or combination) runner cannot honour: exit code 2.
+#[derive(Debug, thiserror::Error)]
+pub enum UsageError {
+    /// A bad value or combination, named by its flag.
+    #[error("{0}")]
+    Invalid(String),
+    /// A bench_serving flag runner does not implement.
+    #[error("{flag} is not supported by runner bench: {why}")]
+    Unsupported {
+        /// The flag.
+        flag: &'static str,
+        /// Why, and what to do instead.
+        why: &'static str,
+    },
+}
+
+/// Shorthand for an [`UsageError::Invalid`].
+pub(super) fn invalid(msg: impl Into<String>) -> UsageError {
+    UsageError::Invalid(msg.into())
+}
+
+/// Everything `runner bench` runs from.
+#[derive(Debug, Clone)]
+pub struct Setup {
+    /// The one-run scenario, loaded from [`Setup::yaml`].
+    pub scenario: Scenario,
+    /// The scenario file `--dump-scenario` prints.
+    pub yaml: String,
+    /// `--goodput` SLOs, in the order given.
+    pub slos: Vec<Slo>,
+    /// Accepted flags that change nothing, said once on stderr.
+    pub notes: Vec<String>,
+}
+
+/// Per-backend default ports when `--port` is not given (bench_serving's table).
+pub fn default_port(b: BackendArg) -> u16 {
+    match b {
+        BackendArg::Lmdeploy => 23333,
+        BackendArg::Vllm | BackendArg::VllmEmbedding | BackendArg::Trt => 8000,
+        BackendArg::Gserver => 9988,
+        BackendArg::Truss => 8080,
+        _ => 30000,
+    }
+}
+
+/// `--base-url` verbatim, else `http://{host}:{port}` (IPv6 hosts bracketed).
+pub fn base_url(args: &BenchArgs) -> String {
+    let t = &args.target;
+    if let Some(url) = &t.base_url {
+        return url.clone();
+    }
+    let port = t.port.unwrap_or_else(|| default_port(t.backend));
+    let host = if t.host.contains(':') && !t.host.starts_with('[') {
+        format!("[{}]", t.host)
+    } else {
+        t.host.clone()
+    };
+    format!("http://{host}:{port}")
+}
+
+fn backend(b: BackendArg) -> Result<Backend, UsageError> {
+    Ok(match b {
+        BackendArg::Sglang => Backend::Sglang,
+        BackendArg::SglangNative => Backend::SglangNative,
+        BackendArg::SglangOai => Backend::SglangOai,
+        BackendArg::SglangOaiChat => Backend::SglangOaiChat,
+        BackendArg::SglangEmbedding => Backend::SglangEmbedding,
+        BackendArg::Vllm => Backend::Vllm,
+        BackendArg::VllmChat => Backend::VllmChat,
+        BackendArg::VllmEmbedding => Backend::VllmEmbedding,
+        BackendArg::Lmdeploy => Backend::Lmdeploy,
+        BackendArg::LmdeployChat => Backend::LmdeployChat,
+        BackendArg::Trt => Backend::Trt,
+        BackendArg::Truss => Backend::Truss,
+        BackendArg::Gserver => {
+            return Err(UsageError::Unsupported {
+                flag: "--backend gserver",
+                why: "bench_serving's gserver is an unimplemented stub that crashes the run",
+            });
+        }
+    })
+}
+
+/// Flags runner does not implement; each fails when given.
+fn unsupported(given: &dyn Fn(&str) -> bool) -> Result<(), UsageError> {
+    let list: [(&str, &'static str, &'static str); 6] = [
+        (
+            "cache_report",
+            "--cache-report",
+            "prefix-cache hit counts are not read from responses yet; the embedded server's \
+             /metrics and SGLang's sglang:cache_hit_rate report them on the server side",
+        ),
+        (
+            "plot_throughput",
+            "--plot-throughput",
+            "there are no terminal plots; the peak windows are printed and written as \
+             max_output_tokens_per_s and max_concurrent_requests",
+        ),
+        (
+            "print_requests",
+            "--print-requests",
+            "per-request log lines are not printed; use --output-details for every request's \
+             lengths, times, text and error",
+        ),
+        (
+            "pd_separated",
+            "--pd-separated",
+            "profiling prefill and decode workers separately is not implemented; profile \
+             each server with its own --base-url and --profile",
+        ),
+        (
+            "profile_prefill_url",
+            "--profile-prefill-url",
+            "PD-separated profiling is not implemented; profile each worker with its own \
+             --base-url and --profile",
+        ),
+        (
+            "profile_decode_url",
+            "--profile-decode-url",
+            "PD-separated profiling is not implemented; profile each worker with its own \
+             --base-url and --profile",
+        ),
+    ];
+    for (id, flag, why) in list {
+        if given(id) {
+            return Err(UsageError::Unsupported { flag, why });
+        }
+    }
+    Ok(())
+}
+
+/// Build the one-run scenario from the flags. `given(id)` says whether a flag (by its field
+/// name, e.g. `random_input_len`) was on the command line.
+pub fn build(args: &BenchArgs, given: &dyn Fn(&str) -> bool) -> Result<Setup, UsageError> {
+    unsupported(given)?;
+    let mut notes = Vec::new();
+    let t = &args.target;
+    let backend = backend(t.backend)?;
+    let embedding = matches!(backend, Backend::SglangEmbedding | Backend::VllmEmbedding);
+    if t.model.is_none() && matches!(backend, Backend::Trt | Backend::Truss) {
+        return Err(invalid(format!(
+            "--backend {} needs --model (its server has no model list to read it from)",
+            backend.as_str()
+        )));
+    }
+    let kind = args.dataset.dataset_name;
+    if embedding
+        && matches!(
+            kind,
+            DatasetArg::Image
+                | DatasetArg::Mmmu
+                | DatasetArg::Mooncake
+                | DatasetArg::MooncakeConversation
+                | DatasetArg::MooncakeSynthetic
+                | DatasetArg::MooncakeToolagent
+        )
+    {
+        return Err(invalid(format!(
+            "--dataset-name {} is unsupported for embeddings benchmark (--backend {})",
+            kind.name(),
+            backend.as_str()
+        )));
+    }
+    let ids_ok = matches!(
+        backend,
+        Backend::Sglang
+            | Backend::SglangNative
+            | Backend::SglangOai
+            | Backend::Vllm
+            | Backend::Lmdeploy
+    );
+    if args.dataset.tokenize_prompt && !ids_ok {
+        return Err(invalid(format!(
+            "--tokenize-prompt sends token ids, which only the native (sglang, sglang-native) and              completions (sglang-oai, vllm, lmdeploy) APIs take, not --backend {}",
+            backend.as_str()
+        )));
+    }
+    let dataset = datasets::dataset(args, given, &mut notes)?;
+    if dataset_is_conversation(&dataset) && !crate::protocol::is_chat(backend) {
+        return Err(invalid(format!(
+            "--dataset-name {} replays multi-turn conversations turn by turn, which needs a chat \
+             backend (sglang-oai-chat, vllm-chat, lmdeploy-chat), not --backend {}",
+            kind.name(),
+            backend.as_str()
+        )));
+    }
+    let headers = headers(&t.header)?;
+    let tokenizer = match (&t.tokenizer, &t.model) {
+        (Some(tok), _) => Some(tok.clone()),
+        (None, Some(model)) => Some(model.clone()),
+        (None, None) => {
+            notes.push(
+                "no --tokenizer or --model: prompts are built and tokens counted with runner's \
+                 built-in tokenizer; pass --tokenizer (an HF id or a path) for the served model's"
+                    .into(),
+            );
+            None
+        }
+    };
+    let target = Target {
+        name: backend.as_str().into(),
+        backend,
+        base_url: Some(base_url(args)),
+        model: None,
+        headers,
+        embedded: None,
+        template: None,
+        ready_timeout_s: t.ready_check_timeout_sec as f64,
+    };
+    let mooncake = matches!(dataset, Dataset::Mooncake(_));
+    let load = load(args, given, mooncake, &mut notes)?;
+    let request = super::options::request(args, given, backend, &mut notes)?;
+    let slos = goodput::parse(&args.output.goodput)?;
+    if args.rust.rust_client {
+        notes.push(
+            "--rust-client: runner is itself a Rust client, so every run uses it".to_owned()
+                + if args.rust.rust_worker_threads.is_some() {
+                    "; --rust-worker-threads sets the client's runtime threads"
+                } else {
+                    ""
+                },
+        );
+    }
+    let scenario = Scenario {
+        name: "bench".into(),
+        model: t.served_model_name.clone().or(t.model.clone()),
+        tokenizer,
+        seed: args.dataset.seed,
+        targets: vec![target],
+        datasets: vec![dataset],
+        load,
+        sweep: Sweep::default(),
+        request,
+        output: OutputOptions {
+            dir: None,
+            details: args.output.output_details,
+        },
+    };
+    let yaml = to_yaml(&scenario);
+    let scenario = scenario::load_str(&yaml, "runner bench", scenario::locate::Format::Yaml)
+        .map_err(|e| invalid(describe_invalid(&e)))?;
+    Ok(Setup {
+        scenario,
+        yaml,
+        slos,
+        notes,
+    })
+}
+
+fn dataset_is_conversation(d: &Dataset) -> bool {
+    match d {
+        Dataset::GeneratedSharedPrefix(g) => g.num_turns > 1,
+        Dataset::Mooncake(m) => m.num_rounds > 1,
+        Dataset::AgenticTrace(_) => true,
+        _ => false,
+    }
+}
+
+/// `--header Key=Value …`: split at the first `=`.
+fn headers(pairs: &[String]) -> Result<BTreeMap<String, String>, UsageError> {
+    let mut out = BTreeMap::new();
+    for p in pairs {
+        match p.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() && !v.is_empty() => {
+                out.insert(k.trim().to_owned(), v.to_owned());
+            }
+            _ => {
+                return Err(invalid(format!(
+                    "--header `{p}`: expected Key=Value with a non-empty key and value"
+                )));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn load(
+    args: &BenchArgs,
+    given: &dyn Fn(&str) -> bool,
+    mooncake: bool,
+    notes: &mut Vec<String>,
+) -> Result<Load, UsageError> {
+    let l = &args.load;
+    let rate = l.request_rate;
+    let request_rate = if rate.is_infinite() && rate > 0.0 {
+        Rate::Infinite
+    } else if rate.is_finite() && rate > 0.0 {
+        Rate::PerSecond(rate)
+    } else {
+        return Err(invalid(format!(
+            "--request-rate {rate}: expected a number of requests per second > 0, or inf"
+        )));
+    };
+    if mooncake && given("request_rate") {
+        notes.push(
+            "--request-rate: mooncake traces are replayed at their timestamps, so the rate is \
+             not used (as in bench_serving)"
+                .into(),
+        );
+    }
+    if !(l.flush_cache_timeout.is_finite() && l.flush_cache_timeout > 0.0) {
+        return Err(invalid(format!(
+            "--flush-cache-timeout {}: expected a finite number of seconds > 0",
+            l.flush_cache_timeout
+        )));
+    }
+    if given("flush_cache_timeout") && !l.flush_cache {
+        notes.push("--flush-cache-timeout is used only with --flush-cache".into());
+    }
+    Ok(Load {
+        request_rate: Axis::One(request_rate),
+        max_concurrency: Axis::One(Concurrency(l.max_concurrency.unwrap_or(0))),
+        arrival: if mooncake {
+            Arrival::Trace
+        } else {
+            Arrival::Poisson
+        },
+        burstiness: None,
+        warmup_requests: l.warmup_requests,
+        flush_cache: l.flush_cache,
+        flush_cache_timeout_s: l.flush_cache_timeout,
+        profile: super::options::profile(args, given, notes)?,
+    })
+}
+
+/// The scenario as a file: a schema line, a note, then YAML (through JSON, so enums are
+/// plain maps, never YAML tags).
+pub fn to_yaml(s: &Scenario) -> String {
+    let value = serde_json::to_value(s).expect("a scenario serializes");
+    let body = serde_yaml_ng::to_string(&value).expect("JSON values serialize as YAML");
+    format!(
+        "# yaml-language-server: $schema=../schema/scenario.schema.json\n\
+         # Made by `runner bench --dump-scenario`; `runner run FILE` sends the same requests\n\
+         # on the same schedule.\n{body}"
+    )
+}
+
+/// A scenario that does not validate, in flag terms where the field has a flag.
+fn describe_invalid(e: &scenario::LoadError) -> String {
+    let diags = e.diagnostics();
+    if diags.is_empty() {
+        return e.to_string();
+    }
+    let lines: Vec<String> = diags
+        .iter()
+        .map(|d| {
+            let what = flag_of(&d.pointer)
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("scenario field {}", d.pointer));
+            match &d.hint {
+                Some(h) => format!("{what}: {} ({h})", d.message),
+                None => format!("{what}: {}", d.message),
+            }
+        })
+        .collect();
+    lines.join("\n")
+}
+
+/// The flag behind a scenario field, by the field's last name.
+fn flag_of(pointer: &str) -> Option<&'static str> {
+    let last = pointer.rsplit('/').next()?;
+    Some(match last {
+        "base_url" => "--base-url / --host / --port",
+        "resolution" => "--image-resolution",
+        "image_count" => "--image-count",
+        "num_prompts" => "--num-prompts",
+        "range_ratio" => "--random-range-ratio / --gsp-range-ratio",
+        "num_groups" => "--gsp-num-groups",
+        "prompts_per_group" => "--gsp-prompts-per-group",
+        "num_turns" => "--gsp-num-turns",
+        "zipf_alpha" => "--gsp-zipf-alpha / --lora-zipf-alpha",
+        "slowdown_factor" => "--mooncake-slowdown-factor",
+        "num_rounds" => "--mooncake-num-rounds",
+        "output_len" => "the output length flag",
+        "context_len" => "--sharegpt-context-len",
+        "max_turns" => "--agentic-max-turns",
+        "names" => "--lora-name",
+        "token_ids" => "--token-ids-logprob",
+        _ => return None,
+    })
+}
