@@ -4,24 +4,7 @@
 
 use clap::{Args, ValueEnum};
 
-/// `--backend` choices.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-#[allow(missing_docs)]
-pub enum BackendArg {
-    Sglang,
-    SglangNative,
-    SglangOai,
-    SglangOaiChat,
-    SglangEmbedding,
-    Vllm,
-    VllmChat,
-    VllmEmbedding,
-    Lmdeploy,
-    LmdeployChat,
-    Trt,
-    Gserver,
-    Truss,
-}
+use crate::scenario::Backend;
 
 /// `--dataset-name` choices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -90,7 +73,7 @@ pub struct BenchArgs {
 pub struct TargetArgs {
     /// Request protocol.
     #[arg(long, value_enum, default_value = "sglang")]
-    pub backend: BackendArg,
+    pub backend: Backend,
     /// Server base URL, used verbatim (overrides --host/--port).
     #[arg(long)]
     pub base_url: Option<String>,

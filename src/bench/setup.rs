@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use super::args::{BackendArg, BenchArgs, DatasetArg};
+use super::args::{BenchArgs, DatasetArg};
 use super::datasets;
 use super::goodput::{self, Slo};
 use crate::scenario::{
@@ -51,12 +51,12 @@ pub struct Setup {
 }
 
 /// Per-backend default ports when `--port` is not given (bench_serving's table).
-pub fn default_port(b: BackendArg) -> u16 {
+pub fn default_port(b: Backend) -> u16 {
     match b {
-        BackendArg::Lmdeploy => 23333,
-        BackendArg::Vllm | BackendArg::VllmEmbedding | BackendArg::Trt => 8000,
-        BackendArg::Gserver => 9988,
-        BackendArg::Truss => 8080,
+        Backend::Lmdeploy => 23333,
+        Backend::Vllm | Backend::VllmEmbedding | Backend::Trt => 8000,
+        Backend::Gserver => 9988,
+        Backend::Truss => 8080,
         _ => 30000,
     }
 }
@@ -76,27 +76,14 @@ pub fn base_url(args: &BenchArgs) -> String {
     format!("http://{host}:{port}")
 }
 
-fn backend(b: BackendArg) -> Result<Backend, UsageError> {
-    Ok(match b {
-        BackendArg::Sglang => Backend::Sglang,
-        BackendArg::SglangNative => Backend::SglangNative,
-        BackendArg::SglangOai => Backend::SglangOai,
-        BackendArg::SglangOaiChat => Backend::SglangOaiChat,
-        BackendArg::SglangEmbedding => Backend::SglangEmbedding,
-        BackendArg::Vllm => Backend::Vllm,
-        BackendArg::VllmChat => Backend::VllmChat,
-        BackendArg::VllmEmbedding => Backend::VllmEmbedding,
-        BackendArg::Lmdeploy => Backend::Lmdeploy,
-        BackendArg::LmdeployChat => Backend::LmdeployChat,
-        BackendArg::Trt => Backend::Trt,
-        BackendArg::Truss => Backend::Truss,
-        BackendArg::Gserver => {
-            return Err(UsageError::Unsupported {
-                flag: "--backend gserver",
-                why: "bench_serving's gserver is an unimplemented stub that crashes the run",
-            });
-        }
-    })
+fn backend(b: Backend) -> Result<Backend, UsageError> {
+    if b == Backend::Gserver {
+        return Err(UsageError::Unsupported {
+            flag: "--backend gserver",
+            why: "bench_serving's gserver is an unimplemented stub that crashes the run",
+        });
+    }
+    Ok(b)
 }
 
 /// Flags runner does not implement; each fails when given.

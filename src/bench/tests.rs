@@ -3,6 +3,7 @@
 use clap::Parser;
 
 use super::args::*;
+use crate::scenario::Backend;
 
 #[derive(Debug, Parser)]
 #[command(infer_long_args = true)]
@@ -20,7 +21,7 @@ fn parse(args: &[&str]) -> Result<BenchArgs, clap::Error> {
 #[test]
 fn defaults_match_bench_serving() {
     let a = parse(&[]).unwrap();
-    assert_eq!(a.target.backend, BackendArg::Sglang);
+    assert_eq!(a.target.backend, Backend::Sglang);
     assert_eq!(a.target.host, "0.0.0.0");
     assert_eq!(a.target.ready_check_timeout_sec, 60);
     assert_eq!(a.dataset.dataset_name, DatasetArg::Sharegpt);
@@ -99,7 +100,7 @@ fn parses_lists_choices_and_special_values() {
         "MEM",
     ])
     .unwrap();
-    assert_eq!(a.target.backend, BackendArg::VllmChat);
+    assert_eq!(a.target.backend, Backend::VllmChat);
     assert_eq!(a.target.header, ["A=1", "B=2"]);
     assert_eq!(a.sampling.lora_name, ["x", "y"]);
     assert_eq!(a.dataset.dataset_name, DatasetArg::LongbenchV2);
