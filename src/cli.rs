@@ -101,14 +101,17 @@ pub fn main() -> i32 {
     match execute(cli) {
         Ok(code) => code,
         Err(e) => {
-            if let Some(le) = e.downcast_ref::<LoadError>()
-                && !le.diagnostics().is_empty()
-            {
-                eprintln!("{le}");
-                return 2;
+            match e.downcast_ref::<LoadError>() {
+                // Every problem of an invalid file, each on its own line.
+                Some(le) if !le.diagnostics().is_empty() => eprintln!("{le}"),
+                // A missing or unreadable scenario file is a usage error too.
+                Some(_) => eprintln!("error: {e:#}"),
+                None => {
+                    eprintln!("error: {e:#}");
+                    return 1;
+                }
             }
-            eprintln!("error: {e:#}");
-            1
+            2
         }
     }
 }
@@ -240,7 +243,7 @@ fn validate(files: &[PathBuf]) -> i32 {
                 code = 2;
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("error: {:#}", anyhow::Error::from(e));
                 code = 2;
             }
         }

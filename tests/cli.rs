@@ -315,3 +315,24 @@ fn embedded_server_settings_are_checked_by_validate() {
     );
     assert!(err.contains("2 problems found"), "{err}");
 }
+
+#[test]
+fn a_missing_scenario_file_is_a_usage_error_that_says_why() {
+    for cmd in ["run", "plan", "validate"] {
+        let out = runner()
+            .args([cmd, "no-such-scenario.yaml"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{cmd}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("cannot read scenario no-such-scenario.yaml: No such file or directory"),
+            "{cmd}: {err}"
+        );
+        assert_eq!(
+            err.matches("No such file").count(),
+            1,
+            "{cmd}: said once: {err}"
+        );
+    }
+}
