@@ -148,6 +148,58 @@ pub struct Summary {
     pub accept_length: Option<f64>,
     /// The server's `/server_info` answer after the run, when it gave one.
     pub server_info: Option<serde_json::Value>,
+    /// Prefix-cache hits the server reported.
+    pub cache: CacheReport,
+}
+
+/// Prefix-cache hits over the successful requests (bench_serving's `--cache-report`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CacheReport {
+    /// Prompt tokens: the server's count where it gave one, else the dataset's.
+    pub total_prompt_tokens: u64,
+    /// Prompt tokens served from the cache.
+    pub total_cached_tokens: u64,
+    /// Whether any response split its cached tokens by tier.
+    pub has_details: bool,
+    /// Cached tokens found in device memory.
+    pub device: u64,
+    /// Cached tokens found in host memory.
+    pub host: u64,
+    /// Cached tokens found in storage.
+    pub storage: u64,
+    /// Name of the storage tier's backend, when the server gave one.
+    pub storage_backend: Option<String>,
+}
+
+impl CacheReport {
+    /// Cached share of the prompt tokens, in percent (0 when there were none).
+    pub fn hit_rate_pct(&self) -> f64 {
+        if self.total_prompt_tokens == 0 {
+            0.0
+        } else {
+            self.total_cached_tokens as f64 / self.total_prompt_tokens as f64 * 100.0
+        }
+    }
+
+    fn add(&mut self, r: &RequestRecord) {
+        self.total_prompt_tokens += u64::from(r.reported_prompt_len.unwrap_or(r.prompt_len));
+        self.total_cached_tokens += u64::from(r.cached_tokens.unwrap_or(0));
+        let Some(d) = r.cached_tokens_details.as_ref() else {
+            return;
+        };
+        self.has_details = true;
+        let tier = |k: &str| d.get(k).and_then(serde_json::Value::as_u64).unwrap_or(0);
+        self.device += tier("device");
+        self.host += tier("host");
+        let storage = tier("storage");
+        if storage > 0 {
+            self.storage += storage;
+            self.storage_backend = d
+                .get("storage_backend")
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned);
+        }
+    }
 }
 
 impl Summary {
@@ -254,6 +306,9 @@ pub fn summarize(records: &[RequestRecord], duration_s: f64, tokenizer: &Tokeniz
     s.queue_wait_ms = Dist::of_seconds(&wait);
     s.schedule_lag_ms = Dist::of_seconds(&lag);
     (s.max_output_tokens_per_s, s.max_concurrent_requests) = peaks(&ok);
+    for r in &ok {
+        s.cache.add(r);
+    }
     s
 }
 

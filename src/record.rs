@@ -149,6 +149,12 @@ pub struct RequestRecord {
     pub retokenized_output_len: Option<u32>,
     /// Prompt length the server reported, when it did.
     pub reported_prompt_len: Option<u32>,
+    /// Prompt tokens the server served from its prefix cache, when it said.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cached_tokens: Option<u32>,
+    /// The server's split of `cached_tokens` by tier, when it sent one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cached_tokens_details: Option<serde_json::Value>,
     /// Number of chunks that carried output text.
     pub chunks: u32,
     /// Times the request was sent again because its pooled connection turned out closed
@@ -193,6 +199,8 @@ impl RequestRecord {
             reported_output_len: None,
             retokenized_output_len: None,
             reported_prompt_len: None,
+            cached_tokens: None,
+            cached_tokens_details: None,
             chunks: 0,
             retries: 0,
             lora: None,

@@ -268,6 +268,7 @@ async fn sweep(
             max_concurrency: spec.max_concurrency,
             seed: spec.seed,
             random: dataset.random_lens(),
+            cache_report: s.output.cache_report,
         };
         if summary.completed == 0 {
             outcome.all_failed.push(spec.id.clone());

@@ -294,7 +294,6 @@ fn unsupported_flags_and_bad_values_exit_2_naming_the_flag() {
             &["--profile-decode-url", "http://d:1"],
             "--profile-decode-url is not supported",
         ),
-        (&["--cache-report"], "--cache-report is not supported"),
         (&["--plot-throughput"], "--plot-throughput is not supported"),
         (&["--print-requests"], "--print-requests is not supported"),
         (

@@ -78,6 +78,19 @@ pub fn request(
             }
         },
     };
+    if args.output.cache_report {
+        match backend {
+            Backend::SglangOai | Backend::SglangOaiChat => {
+                extra_body.insert("return_cached_tokens_details".into(), json!(true));
+            }
+            Backend::Sglang | Backend::SglangNative => {}
+            other => notes.push(format!(
+                "--cache-report is only supported with sglang backends; with {} it counts \
+                 `usage.prompt_tokens_details.cached_tokens` when the server sends it",
+                other.as_str()
+            )),
+        }
+    }
     if s.fake_prefill {
         extra_body.insert("bootstrap_host".into(), json!("2.2.2.2"));
         extra_body.insert("bootstrap_room".into(), json!(0));

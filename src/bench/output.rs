@@ -101,7 +101,7 @@ impl OutputFile {
 }
 
 /// The per-request arrays of `--output-details`, one entry per request in dispatch order.
-pub fn details(records: &[RequestRecord]) -> Map<String, Value> {
+pub fn details(records: &[RequestRecord], cache_report: bool) -> Map<String, Value> {
     let mut m = Map::new();
     let col = |f: &dyn Fn(&RequestRecord) -> Value| Value::Array(records.iter().map(f).collect());
     m.insert(
@@ -119,6 +119,16 @@ pub fn details(records: &[RequestRecord]) -> Map<String, Value> {
         "errors".into(),
         col(&|r| json!(r.error.as_deref().unwrap_or(""))),
     );
+    if cache_report {
+        m.insert(
+            "cached_tokens".into(),
+            col(&|r| json!(r.cached_tokens.unwrap_or(0))),
+        );
+        m.insert(
+            "cached_tokens_details".into(),
+            col(&|r| json!(r.cached_tokens_details)),
+        );
+    }
     m
 }
 
@@ -170,6 +180,9 @@ pub fn result_line(
         "random_range_ratio",
         json!(args.random.random_range_ratio),
     );
+    // bench_serving's order: its result keys, the goodput keys, `cache_report`, then the
+    // details arrays; runner's own keys follow.
+    let cache = base.remove("cache_report");
     let mut out = Map::new();
     for (k, v) in base {
         let last = k == LAST_BENCH_KEY;
@@ -178,8 +191,11 @@ pub fn result_line(
             if let Some(g) = goodput {
                 out.extend(g.keys());
             }
+            if let Some(c) = cache.clone() {
+                out.insert("cache_report".into(), c);
+            }
             if args.output.output_details {
-                out.extend(details(records));
+                out.extend(details(records, args.output.cache_report));
             }
         }
     }

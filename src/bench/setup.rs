@@ -88,13 +88,7 @@ fn backend(b: Backend) -> Result<Backend, UsageError> {
 
 /// Flags runner does not implement; each fails when given.
 fn unsupported(given: &dyn Fn(&str) -> bool) -> Result<(), UsageError> {
-    let list: [(&str, &'static str, &'static str); 6] = [
-        (
-            "cache_report",
-            "--cache-report",
-            "prefix-cache hit counts are not read from responses yet; the embedded server's \
-             /metrics and SGLang's sglang:cache_hit_rate report them on the server side",
-        ),
+    let list: [(&str, &'static str, &'static str); 5] = [
         (
             "plot_throughput",
             "--plot-throughput",
@@ -239,6 +233,7 @@ pub fn build(args: &BenchArgs, given: &dyn Fn(&str) -> bool) -> Result<Setup, Us
         output: OutputOptions {
             dir: None,
             details: args.output.output_details,
+            cache_report: args.output.cache_report,
         },
     };
     let yaml = to_yaml(&scenario);

@@ -255,8 +255,7 @@ mod mapping {
     #[test]
     fn unsupported_flags_fail_and_name_the_flag() {
         for (args, flag) in [
-            (&["--cache-report"][..], "--cache-report"),
-            (&["--plot-throughput"], "--plot-throughput"),
+            (&["--plot-throughput"][..], "--plot-throughput"),
             (&["--print-requests"], "--print-requests"),
             (&["--pd-separated"], "--pd-separated"),
             (

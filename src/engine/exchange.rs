@@ -46,6 +46,8 @@ pub(crate) async fn send(
     rec.text = std::mem::take(&mut st.text);
     rec.reported_output_len = st.completion_tokens;
     rec.reported_prompt_len = st.prompt_tokens;
+    rec.cached_tokens = st.cached_tokens;
+    rec.cached_tokens_details = st.cached_tokens_details.take();
     let counts: Vec<u32> = rec.chunk_events.iter().map(|c| c.tokens.max(1)).collect();
     rec.set_itl(&counts);
 }

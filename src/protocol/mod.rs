@@ -99,6 +99,46 @@ pub struct StreamState {
     pub prompt_tokens: Option<u32>,
     /// Cumulative output tokens at the previous counted chunk.
     pub counted_tokens: u32,
+    /// Prompt tokens the server served from its prefix cache, when it said.
+    pub cached_tokens: Option<u32>,
+    /// The server's split of `cached_tokens` by tier (SGLang: `device`, `host`, `storage`,
+    /// `storage_backend`), when it sent one.
+    pub cached_tokens_details: Option<Value>,
+}
+
+/// Prefix-cache hits a frame reports: SGLang's `sglext.cached_tokens_details` (OpenAI APIs
+/// asked with `return_cached_tokens_details`; the tiers are summed, as bench_serving does),
+/// the native API's `meta_info.cached_tokens` (and `cached_tokens_details`), or OpenAI's
+/// `usage.prompt_tokens_details.cached_tokens` (vLLM, llama.cpp).
+fn take_cache(v: &Value, st: &mut StreamState) {
+    let tiers = v
+        .get("sglext")
+        .and_then(|s| s.get("cached_tokens_details"))
+        .filter(|d| d.is_object());
+    if let Some(d) = tiers {
+        let sum: u64 = ["device", "host", "storage"]
+            .iter()
+            .map(|k| d.get(*k).and_then(Value::as_u64).unwrap_or(0))
+            .sum();
+        st.cached_tokens = Some(sum.min(u64::from(u32::MAX)) as u32);
+        st.cached_tokens_details = Some(d.clone());
+        return;
+    }
+    let meta = &v["meta_info"];
+    if let Some(n) = usage_u32(meta, "cached_tokens") {
+        st.cached_tokens = Some(n);
+        if let Some(d) = meta.get("cached_tokens_details").filter(|d| d.is_object()) {
+            st.cached_tokens_details = Some(d.clone());
+        }
+        return;
+    }
+    let openai = v
+        .get("usage")
+        .and_then(|u| u.get("prompt_tokens_details"))
+        .and_then(|d| usage_u32(d, "cached_tokens"));
+    if let Some(n) = openai {
+        st.cached_tokens = Some(n);
+    }
 }
 
 /// What one frame delivered.

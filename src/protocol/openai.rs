@@ -9,7 +9,9 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{BodyInput, FrameError, Output, Protocol, StreamState, json_frame, merge, usage_u32};
+use super::{
+    BodyInput, FrameError, Output, Protocol, StreamState, json_frame, merge, take_cache, usage_u32,
+};
 use crate::workload::Prompt;
 
 /// `/v1/completions`.
@@ -66,6 +68,7 @@ fn finish_body(mut body: Value, input: &BodyInput<'_>, chat: bool) -> Value {
 }
 
 fn take_usage(v: &Value, st: &mut StreamState) -> Option<u32> {
+    take_cache(v, st);
     let u = v.get("usage").filter(|u| u.is_object())?;
     if let Some(n) = usage_u32(u, "prompt_tokens") {
         st.prompt_tokens = Some(n);

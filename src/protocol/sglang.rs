@@ -4,7 +4,9 @@
 
 use serde_json::{Value, json};
 
-use super::{BodyInput, FrameError, Output, Protocol, StreamState, json_frame, merge, usage_u32};
+use super::{
+    BodyInput, FrameError, Output, Protocol, StreamState, json_frame, merge, take_cache, usage_u32,
+};
 use crate::workload::Prompt;
 
 /// `/generate`.
@@ -53,6 +55,7 @@ impl Protocol for Generate {
 
     fn frame(&self, data: &str, st: &mut StreamState) -> Result<Output, FrameError> {
         let v = json_frame(data)?;
+        take_cache(&v, st);
         let meta = &v["meta_info"];
         if let Some(n) = usage_u32(meta, "prompt_tokens") {
             st.prompt_tokens = Some(n);

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::RunInfo;
-use crate::metrics::{Dist, Summary};
+use crate::metrics::{CacheReport, Dist, Summary};
 use crate::record::RequestRecord;
 
 fn row(out: &mut String, label: &str, value: impl std::fmt::Display) {
@@ -121,8 +121,44 @@ pub fn block_with(info: &RunInfo, s: &Summary, rate: Option<&str>, extra: &str) 
     section(&mut out, "Inter-Token Latency");
     dist(&mut out, "ITL", &s.itl_ms);
     rowf(&mut out, "Max ITL (ms):", s.max_itl_ms);
+    if info.cache_report {
+        cache_section(&mut out, &s.cache);
+    }
     let _ = writeln!(out, "{}", "=".repeat(50));
     out
+}
+
+fn pct(out: &mut String, label: &str, value: f64) {
+    let _ = writeln!(out, "{label:<40} {value:.1}%");
+}
+
+/// bench_serving's "Cache Hit Details" section: totals, the tiers when the server split
+/// them, the hit rate and each tier's share.
+fn cache_section(out: &mut String, c: &CacheReport) {
+    section(out, "Cache Hit Details");
+    row(out, "Total prompt tokens:", c.total_prompt_tokens);
+    row(out, "Total cached tokens:", c.total_cached_tokens);
+    let tiers = c.has_details && c.total_cached_tokens > 0;
+    let storage_label = match &c.storage_backend {
+        Some(b) => format!("  Storage ({b}):"),
+        None => "  Storage:".to_owned(),
+    };
+    if tiers {
+        row(out, "  Device:", c.device);
+        row(out, "  Host:", c.host);
+        if c.storage > 0 {
+            row(out, &storage_label, c.storage);
+        }
+    }
+    pct(out, "Cache hit rate:", c.hit_rate_pct());
+    if tiers {
+        let share = |n: u64| n as f64 / c.total_cached_tokens as f64 * 100.0;
+        pct(out, "  Device:", share(c.device));
+        pct(out, "  Host:", share(c.host));
+        if c.storage > 0 {
+            pct(out, &storage_label, share(c.storage));
+        }
+    }
 }
 
 /// runner's lines under the block: failures by kind with the first error, token counts
@@ -209,6 +245,7 @@ mod tests {
             max_concurrency: Concurrency(0),
             seed: 1,
             random: None,
+            cache_report: false,
         };
         let s = Summary {
             completed: 10,
@@ -295,6 +332,7 @@ mod tests {
             max_concurrency: Concurrency(4),
             seed: 1,
             random: None,
+            cache_report: false,
         };
         let s = Summary {
             total_input: 300,
@@ -334,5 +372,51 @@ mod tests {
         assert!(text.contains("Peak concurrent requests:"));
         assert!(text.contains("P99 E2E Latency (ms):"));
         assert_eq!(text.lines().count(), 20);
+    }
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use super::*;
+
+    #[test]
+    fn cache_section_matches_bench_serving() {
+        let c = CacheReport {
+            total_prompt_tokens: 1000,
+            total_cached_tokens: 250,
+            has_details: true,
+            device: 200,
+            host: 0,
+            storage: 50,
+            storage_backend: Some("hf3fs".into()),
+        };
+        let mut out = String::new();
+        cache_section(&mut out, &c);
+        let want = "\
+----------------Cache Hit Details-----------------
+Total prompt tokens:                     1000      
+Total cached tokens:                     250       
+  Device:                                200       
+  Host:                                  0         
+  Storage (hf3fs):                       50        
+Cache hit rate:                          25.0%
+  Device:                                80.0%
+  Host:                                  0.0%
+  Storage (hf3fs):                       20.0%
+";
+        assert_eq!(out, want);
+        let mut out = String::new();
+        cache_section(
+            &mut out,
+            &CacheReport {
+                total_prompt_tokens: 3,
+                ..CacheReport::default()
+            },
+        );
+        assert!(
+            out.ends_with("Cache hit rate:                          0.0%\n"),
+            "{out}"
+        );
+        assert!(!out.contains("Device"));
     }
 }

@@ -64,6 +64,21 @@ pub fn result_json(info: &RunInfo, s: &Summary) -> Map<String, Value> {
     put("accept_length", json!(s.accept_length));
     put("max_output_tokens_per_s", json!(s.max_output_tokens_per_s));
     put("max_concurrent_requests", json!(s.max_concurrent_requests));
+    if info.cache_report {
+        let c = &s.cache;
+        put(
+            "cache_report",
+            json!({
+                "total_prompt_tokens": c.total_prompt_tokens,
+                "total_cached_tokens": c.total_cached_tokens,
+                "cache_hit_rate_pct": (c.hit_rate_pct() * 100.0).round() / 100.0,
+                "device_cached_tokens": c.has_details.then_some(c.device),
+                "host_cached_tokens": c.has_details.then_some(c.host),
+                "storage_cached_tokens": (c.storage > 0).then_some(c.storage),
+                "storage_backend": c.storage_backend,
+            }),
+        );
+    }
     put("run_id", json!(info.run_id));
     put("scenario", json!(info.scenario));
     put("target", json!(info.target));

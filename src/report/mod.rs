@@ -42,6 +42,8 @@ pub struct RunInfo {
     pub seed: u64,
     /// `random_input_len`, `random_output_len`, `random_range_ratio` when they apply.
     pub random: Option<(u32, u32, f64)>,
+    /// Report prefix-cache hits (`output.cache_report`, bench_serving's `--cache-report`).
+    pub cache_report: bool,
 }
 
 /// The results directory with its files open for appending.

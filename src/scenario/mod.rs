@@ -307,6 +307,11 @@ pub struct OutputOptions {
     /// Also write one line per request to `requests/<run>.jsonl` in the results directory.
     #[serde(default)]
     pub details: bool,
+    /// Report the prefix-cache hits the server returns with each response (SGLang's
+    /// `cached_tokens`, OpenAI's `prompt_tokens_details.cached_tokens`): a "Cache Hit
+    /// Details" section and a `cache_report` object, as bench_serving's `--cache-report`.
+    #[serde(default)]
+    pub cache_report: bool,
 }
 
 impl Scenario {

@@ -37,6 +37,9 @@ pub struct Frames<'a> {
     ids: Vec<u32>,
     /// Output tokens so far.
     pub tokens: u32,
+    /// Split cached tokens by tier (`return_cached_tokens_details`): `sglext` in OpenAI
+    /// responses, `cached_tokens_details` in the native `meta_info`.
+    pub cache_details: bool,
 }
 
 /// What the end of a response reports.
@@ -104,6 +107,7 @@ impl<'a> Frames<'a> {
             text: String::new(),
             ids: Vec::new(),
             tokens: 0,
+            cache_details: false,
         }
     }
 
@@ -137,6 +141,19 @@ impl<'a> Frames<'a> {
         }
     }
 
+    /// SGLang's per-tier cache split: everything the embedded server caches is on the device.
+    fn cache_tiers(cached: u32) -> Value {
+        json!({"device": cached, "host": 0})
+    }
+
+    /// Add SGLang's `sglext` to an OpenAI response object when it was asked for.
+    fn with_sglext(&self, mut v: Value, cached: u32) -> Value {
+        if self.cache_details {
+            v["sglext"] = json!({"cached_tokens_details": Self::cache_tiers(cached)});
+        }
+        v
+    }
+
     fn usage(&self, cached: u32) -> Value {
         json!({"prompt_tokens": self.prompt_tokens, "completion_tokens": self.tokens,
             "total_tokens": self.prompt_tokens + self.tokens,
@@ -159,6 +176,9 @@ impl<'a> Frames<'a> {
                 m["spec_accept_length"] = json!(f64::from(self.tokens) / f64::from(steps));
             }
             m["e2e_latency"] = json!(e.e2e_s);
+        }
+        if self.cache_details {
+            m["cached_tokens_details"] = Self::cache_tiers(cached);
         }
         m
     }
@@ -196,10 +216,11 @@ impl<'a> Frames<'a> {
             } else {
                 "text_completion"
             };
-            out.push(sse(
-                &json!({"id": self.id, "object": object, "created": self.created,
+            out.push(sse(&self.with_sglext(
+                json!({"id": self.id, "object": object, "created": self.created,
                 "model": self.model, "choices": [], "usage": self.usage(cached)}),
-            ));
+                cached,
+            )));
         }
         if self.api != Api::Trt {
             out.push(Bytes::from_static(DONE));
@@ -236,6 +257,10 @@ impl<'a> Frames<'a> {
                     "data": data, "usage": {"prompt_tokens": self.prompt_tokens,
                     "total_tokens": self.prompt_tokens, "completion_tokens": 0, "prompt_tokens_details": null}})
             }
+        };
+        let v = match self.api {
+            Api::Completions | Api::Chat | Api::Truss => self.with_sglext(v, end.cached),
+            _ => v,
         };
         Bytes::from(v.to_string())
     }

@@ -40,6 +40,8 @@ pub struct Parsed {
     pub stream: bool,
     /// Add a usage chunk at the end of an OpenAI stream.
     pub include_usage: bool,
+    /// SGLang's `return_cached_tokens_details`: split cached tokens by tier in the response.
+    pub cache_details: bool,
     /// Embeddings: the inputs' texts (or id lists as text), one vector each.
     pub inputs: Vec<String>,
 }
@@ -78,6 +80,9 @@ fn prompt_into(v: &Value, shape: &mut PromptShape, what: &str) -> Result<String,
 pub fn parse(api: Api, req: &Value) -> Result<Parsed, String> {
     let mut p = Parsed {
         stream: req["stream"].as_bool().unwrap_or(false),
+        cache_details: req["return_cached_tokens_details"]
+            .as_bool()
+            .unwrap_or(false),
         ..Parsed::default()
     };
     let text = match api {

@@ -117,6 +117,7 @@ async fn write(sim: Arc<Sim>, job: Job, mut source: Source, tx: Tx, hold: Option
         job.parsed.shape.tokens,
         spec,
     );
+    f.cache_details = job.parsed.cache_details;
     let mut out = Out {
         tx,
         stream: job.parsed.stream,
