@@ -157,16 +157,7 @@ fn alternatives(
         && !context.is_empty()
         && context.iter().all(at_kind)
     {
-        let expected: Vec<String> = context
-            .iter()
-            .flatten()
-            .filter_map(|e| match e.kind() {
-                ValidationErrorKind::Constant { expected_value } => {
-                    expected_value.as_str().map(str::to_owned)
-                }
-                _ => None,
-            })
-            .collect();
+        let expected = const_strings(context.iter().flatten());
         let got = kind
             .as_str()
             .map_or_else(|| kind.to_string(), str::to_owned);
@@ -200,17 +191,7 @@ fn alternatives(
                 wanted.push(w);
             }
         }
-        let consts: Vec<String> = candidates
-            .iter()
-            .copied()
-            .flatten()
-            .filter_map(|e| match e.kind() {
-                ValidationErrorKind::Constant { expected_value } => {
-                    expected_value.as_str().map(str::to_owned)
-                }
-                _ => None,
-            })
-            .collect();
+        let consts = const_strings(candidates.iter().copied().flatten());
         let hint = instance
             .as_str()
             .and_then(|s| closest(s, &consts))
@@ -240,6 +221,18 @@ fn alternatives(
             flatten(e, sink);
         }
     }
+}
+
+/// The string constants failed `const` keywords wanted (an enum's or a tag's values).
+fn const_strings<'e>(errors: impl Iterator<Item = &'e ValidationError<'static>>) -> Vec<String> {
+    errors
+        .filter_map(|e| match e.kind() {
+            ValidationErrorKind::Constant { expected_value } => {
+                expected_value.as_str().map(str::to_owned)
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// What a failed keyword wanted, for "expected A or B" messages.
