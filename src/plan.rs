@@ -6,6 +6,7 @@
 
 use std::fmt::Write as _;
 
+pub use crate::scenario::zip_len;
 use crate::scenario::{Concurrency, Rate, Scenario, SweepMode};
 
 /// One run of the matrix.
@@ -32,29 +33,6 @@ pub struct RunSpec {
 pub struct Plan {
     /// Runs in execution order.
     pub runs: Vec<RunSpec>,
-}
-
-/// Length of each sweep axis, named by its scenario path.
-fn axes(s: &Scenario) -> [(&'static str, usize); 4] {
-    [
-        ("targets", s.targets.len()),
-        ("datasets", s.datasets.len()),
-        ("load.request_rate", s.load.request_rate.values().len()),
-        (
-            "load.max_concurrency",
-            s.load.max_concurrency.values().len(),
-        ),
-    ]
-}
-
-/// Number of runs a zip sweep has, or the axes whose lengths disagree.
-pub fn zip_len(s: &Scenario) -> Result<usize, Vec<(&'static str, usize)>> {
-    let long: Vec<(&'static str, usize)> = axes(s).into_iter().filter(|(_, l)| *l > 1).collect();
-    match long.first() {
-        None => Ok(1),
-        Some((_, n)) if long.iter().all(|(_, l)| l == n) => Ok(*n),
-        Some(_) => Err(long),
-    }
 }
 
 /// Expand a validated scenario into its runs.

@@ -3,6 +3,8 @@
 //! All times are seconds from the run's start instant (the moment the first request was
 //! due), on the monotonic clock.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 /// How a request ended. A failed request is data, not an error.
@@ -71,23 +73,28 @@ impl Outcome {
     }
 
     /// Stable name used when failures are counted by kind: `http_503`, `stream_early_close`,
-    /// `timeout_idle`, `connect`, `transport`.
-    pub fn kind(&self) -> String {
-        match self {
-            Outcome::Ok => "ok".into(),
-            Outcome::Http { status } => format!("http_{status}"),
-            Outcome::Stream { problem } => {
-                let p = serde_json::to_value(problem).expect("serializes");
-                format!("stream_{}", p.as_str().unwrap_or("unknown"))
-            }
-            Outcome::Timeout { phase } => {
-                let p = serde_json::to_value(phase).expect("serializes");
-                format!("timeout_{}", p.as_str().unwrap_or("unknown"))
-            }
-            Outcome::Connect => "connect".into(),
-            Outcome::Transport => "transport".into(),
-            Outcome::Client => "client".into(),
-        }
+    /// `timeout_idle`, `connect`, `transport`. Static except for HTTP statuses.
+    pub fn kind(&self) -> Cow<'static, str> {
+        Cow::Borrowed(match self {
+            Outcome::Ok => "ok",
+            Outcome::Http { status } => return Cow::Owned(format!("http_{status}")),
+            Outcome::Stream { problem } => match problem {
+                StreamProblem::InBandError => "stream_in_band_error",
+                StreamProblem::Malformed => "stream_malformed",
+                StreamProblem::EarlyClose => "stream_early_close",
+                StreamProblem::NoOutput => "stream_no_output",
+                StreamProblem::Disconnect => "stream_disconnect",
+            },
+            Outcome::Timeout { phase } => match phase {
+                TimeoutPhase::Connect => "timeout_connect",
+                TimeoutPhase::FirstByte => "timeout_first_byte",
+                TimeoutPhase::Idle => "timeout_idle",
+                TimeoutPhase::Total => "timeout_total",
+            },
+            Outcome::Connect => "connect",
+            Outcome::Transport => "transport",
+            Outcome::Client => "client",
+        })
     }
 }
 
@@ -271,6 +278,22 @@ mod tests {
         }
         r.set_itl(&[2, 1, 4]);
         assert_eq!(r.itl_s, vec![0.0, 0.5, 0.25, 0.25, 0.25, 0.25]);
+    }
+
+    #[test]
+    fn failure_kinds_name_the_serialized_variants() {
+        use StreamProblem::*;
+        for problem in [InBandError, Malformed, EarlyClose, NoOutput, Disconnect] {
+            let name = serde_json::to_value(problem).unwrap();
+            let kind = Outcome::Stream { problem }.kind();
+            assert_eq!(kind, format!("stream_{}", name.as_str().unwrap()));
+        }
+        use TimeoutPhase::*;
+        for phase in [Connect, FirstByte, Idle, Total] {
+            let name = serde_json::to_value(phase).unwrap();
+            let kind = Outcome::Timeout { phase }.kind();
+            assert_eq!(kind, format!("timeout_{}", name.as_str().unwrap()));
+        }
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::plan::Plan;
 use crate::protocol;
 use crate::record::RequestRecord;
 use crate::report::{self, Results, RunInfo};
-use crate::scenario::{Dataset, Scenario};
+use crate::scenario::{Dataset, Family, Scenario};
 use crate::schedule;
 use crate::sim;
 use crate::tokenizer::Tokenizer;
@@ -254,7 +254,7 @@ async fn sweep(
         metrics::count_tokens(&mut done.records, tokenizer);
         let mut summary = metrics::summarize(&done.records, done.duration_s, tokenizer);
         summary.server_info = target.server_info().await;
-        if t.backend.as_str().contains("sglang") {
+        if t.backend.family() == Family::Sglang {
             summary.accept_length = summary.server_info.as_ref().and_then(engine::accept_length);
         }
         let info = RunInfo {

@@ -66,6 +66,34 @@ fn validate_reports_every_problem_with_its_line_in_yaml_and_toml() {
 }
 
 #[test]
+fn validate_reports_embedded_settings_faults_and_dataset_options_at_their_lines() {
+    let file = "tests/fixtures/embedded-problems.yaml";
+    let out = runner().args(["validate", file]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let want = [
+        (7usize, "targets[0].embedded.max_batch"),
+        (10, "targets[0].embedded.faults[0].status"),
+        (11, "targets[0].embedded.faults[0].after_tokens"),
+        (17, "datasets[0].zipf_alpha"),
+    ];
+    let want: Vec<(usize, String)> = want.iter().map(|(l, f)| (*l, f.to_string())).collect();
+    assert_eq!(problems(&err), want, "{err}");
+    assert!(err.contains(&format!("{file}:10:11: ")), "{err}");
+    assert!(
+        err.contains("`max_batch` applies to the engine presets"),
+        "{err}"
+    );
+    assert!(err.contains("apply to kind `http`, not `refuse`"), "{err}");
+    assert!(
+        err.contains("`after_tokens` applies to disconnect"),
+        "{err}"
+    );
+    assert!(err.contains("zipf_alpha is only used with"), "{err}");
+    assert!(err.trim_end().ends_with("4 problems found"), "{err}");
+}
+
+#[test]
 fn validate_accepts_every_shipped_scenario() {
     let mut files: Vec<String> = std::fs::read_dir("scenarios")
         .unwrap()

@@ -190,6 +190,10 @@ pub async fn warmup(
     Err(done
         .records
         .first()
-        .map(|r| r.error.clone().unwrap_or_else(|| r.outcome.kind()))
+        .map(|r| {
+            r.error
+                .clone()
+                .unwrap_or_else(|| r.outcome.kind().into_owned())
+        })
         .unwrap_or_default())
 }

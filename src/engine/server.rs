@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use super::target::Target;
-use crate::scenario::{Backend, ProfileOptions};
+use crate::scenario::{Backend, Family, ProfileOptions};
 
 /// A call around the run failed.
 #[derive(Debug, thiserror::Error)]
@@ -109,13 +109,10 @@ impl Target {
     /// Flush the prefix cache: vLLM `/reset_prefix_cache`, SGLang `/flush_cache?timeout=`,
     /// others `/flush_cache`.
     pub async fn flush_cache(&self, timeout_s: f64) -> Result<(), ServerError> {
-        let name = self.backend.as_str();
-        let url = if name.starts_with("vllm") {
-            format!("{}/reset_prefix_cache", self.base_url)
-        } else if name.starts_with("sglang") {
-            format!("{}/flush_cache?timeout={timeout_s}", self.base_url)
-        } else {
-            format!("{}/flush_cache", self.base_url)
+        let url = match self.backend.family() {
+            Family::Vllm => format!("{}/reset_prefix_cache", self.base_url),
+            Family::Sglang => format!("{}/flush_cache?timeout={timeout_s}", self.base_url),
+            Family::Other => format!("{}/flush_cache", self.base_url),
         };
         self.post("cache flush", url, Value::Null).await
     }

@@ -57,7 +57,7 @@ impl Target {
         options: RequestOptions,
     ) -> Result<Target> {
         let protocol = protocol::for_backend(backend)
-            .with_context(|| protocol::unsupported(backend).unwrap_or_default())?;
+            .with_context(|| backend.unsupported().unwrap_or_default())?;
         let base_url = base_url.trim_end_matches('/').to_owned();
         let url = format!("{base_url}{}", protocol.path());
         let template = match &options.template {

@@ -3,7 +3,6 @@
 //! token counts and usage. The SSE framing under them is [`sse`]; body templates that replace
 //! the default body are in [`template`].
 
-pub mod checks;
 mod embeddings;
 mod openai;
 mod sglang;
@@ -206,18 +205,6 @@ pub fn for_backend(backend: Backend) -> Option<Box<dyn Protocol>> {
         Trt => Some(Box::new(trt::Trt)),
         Truss => Some(Box::new(openai::Truss)),
         Gserver => None,
-    }
-}
-
-/// Why a backend cannot be used, for validation; `None` when it is supported.
-pub fn unsupported(backend: Backend) -> Option<String> {
-    match backend {
-        Backend::Gserver => Some(
-            "backend `gserver` is not supported: bench_serving's gserver client is an \
-             unimplemented stub, so there is no request format to reproduce"
-                .to_owned(),
-        ),
-        _ => None,
     }
 }
 

@@ -7,7 +7,7 @@
 //! variables are errors, nothing is auto-escaped (use `| tojson` for strings), and the rendered
 //! text must parse as JSON. Every error names the template line it comes from.
 
-use minijinja::{Environment, UndefinedBehavior};
+use minijinja::Environment;
 use serde_json::Value;
 
 /// A compiled body template.
@@ -24,28 +24,14 @@ impl std::fmt::Debug for BodyTemplate {
     }
 }
 
-/// A template that does not compile, fails to render, or renders something that is not JSON.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{name}: line {line}: {message}")]
-pub struct TemplateError {
-    /// Where the template comes from (`request.template`, `targets[1].template`).
-    pub name: String,
-    /// 1-based line in the template source (0 when unknown).
-    pub line: usize,
-    /// What went wrong.
-    pub message: String,
-}
+pub use crate::scenario::template::TemplateError;
+use crate::scenario::template::{compile, error};
 
 impl BodyTemplate {
     /// Compile `source`; `name` says where it comes from in error messages.
     pub fn compile(name: &str, source: &str) -> Result<BodyTemplate, TemplateError> {
-        let mut env = Environment::new();
-        env.set_undefined_behavior(UndefinedBehavior::Strict);
-        env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
-        env.add_template_owned("body", source.to_owned())
-            .map_err(|e| error(name, &e))?;
         Ok(BodyTemplate {
-            env,
+            env: compile(name, source)?,
             name: name.to_owned(),
         })
     }
@@ -79,18 +65,6 @@ impl BodyTemplate {
                 message: format!("the rendered body is not JSON ({e}): `{}`", out_line.trim()),
             }
         })
-    }
-}
-
-fn error(name: &str, e: &minijinja::Error) -> TemplateError {
-    let message = match e.detail() {
-        Some(d) => format!("{}: {d}", e.kind()),
-        None => e.kind().to_string(),
-    };
-    TemplateError {
-        name: name.to_owned(),
-        line: e.line().unwrap_or(0),
-        message,
     }
 }
 

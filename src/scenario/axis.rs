@@ -7,6 +7,8 @@ use std::fmt;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::Scenario;
+
 /// One value or a list of values; each entry is one point of a sweep axis.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -174,6 +176,29 @@ impl JsonSchema for Concurrency {
             "minimum": 0,
             "maximum": 4294967295u32
         })
+    }
+}
+
+/// Length of each sweep axis, named by its scenario path.
+fn axes(s: &Scenario) -> [(&'static str, usize); 4] {
+    [
+        ("targets", s.targets.len()),
+        ("datasets", s.datasets.len()),
+        ("load.request_rate", s.load.request_rate.values().len()),
+        (
+            "load.max_concurrency",
+            s.load.max_concurrency.values().len(),
+        ),
+    ]
+}
+
+/// Number of runs a zip sweep has, or the axes whose lengths disagree.
+pub fn zip_len(s: &Scenario) -> Result<usize, Vec<(&'static str, usize)>> {
+    let long: Vec<(&'static str, usize)> = axes(s).into_iter().filter(|(_, l)| *l > 1).collect();
+    match long.first() {
+        None => Ok(1),
+        Some((_, n)) if long.iter().all(|(_, l)| l == n) => Ok(*n),
+        Some(_) => Err(long),
     }
 }
 

@@ -5,10 +5,17 @@
 //! so the doc comments here are also the schema's descriptions.
 
 mod axis;
+mod backend;
+mod checks;
 mod dataset;
+pub mod embedded;
+pub mod fault;
 pub mod load;
 pub mod locate;
+mod problem;
 mod request;
+mod semantic;
+pub mod template;
 pub mod validate;
 
 use std::collections::BTreeMap;
@@ -16,12 +23,14 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-pub use axis::{Axis, Concurrency, Rate};
+pub use axis::{Axis, Concurrency, Rate, zip_len};
+pub use backend::Family;
 pub use dataset::*;
+pub use embedded::{Preset, SimConfig};
+pub use fault::{Fault, FaultKind};
 pub use load::{LoadError, Loaded, load, load_str};
+pub use problem::Problem;
 pub use request::*;
-
-use crate::sim::SimConfig;
 
 /// A benchmark scenario: targets × datasets × load levels, run one after another.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

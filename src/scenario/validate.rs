@@ -2,7 +2,6 @@
 //! semantic checks a schema cannot express. In: the scenario as a JSON value plus the source
 //! positions of its nodes. Out: a typed [`Scenario`] or every [`Diagnostic`] found.
 
-use std::collections::HashSet;
 use std::fmt;
 use std::sync::OnceLock;
 
@@ -10,8 +9,8 @@ use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::{ValidationError, Validator};
 use serde_json::Value;
 
+use super::Scenario;
 use super::locate::{Locations, Pos};
-use super::{Arrival, Scenario, SweepMode};
 
 /// One problem in a scenario file.
 #[derive(Debug, Clone, PartialEq)]
@@ -333,122 +332,14 @@ pub fn closest(got: &str, candidates: &[String]) -> Option<String> {
         .map(|(_, c)| c.clone())
 }
 
-/// Checks a schema cannot express: unique names, where each target points, zip lengths,
-/// options that only make sense together.
+/// The semantic checks' problems, each located in the file.
 fn semantic(s: &Scenario, file: &str, loc: &Locations) -> Result<(), Vec<Diagnostic>> {
-    let mut diags = Vec::new();
-    let mut push = |pointer: String, msg: String, hint: Option<&str>| {
-        let mut d = Diagnostic::at(file, loc.best(&pointer), &pointer, msg);
-        d.hint = hint.map(str::to_owned);
-        diags.push(d);
-    };
-    let mut seen = HashSet::new();
-    for (i, t) in s.targets.iter().enumerate() {
-        if !seen.insert(t.name.as_str()) {
-            push(
-                format!("/targets/{i}/name"),
-                format!("target name `{}` is used twice", t.name),
-                Some("run ids are built from names, so each must be unique"),
-            );
-        }
-        match (&t.base_url, &t.embedded) {
-            (None, None) => push(
-                format!("/targets/{i}"),
-                "a target needs `base_url` or `embedded`".into(),
-                Some("add `base_url: http://host:port`, or `embedded: {}` for the built-in server"),
-            ),
-            (Some(_), Some(_)) => push(
-                format!("/targets/{i}/embedded"),
-                "`base_url` and `embedded` exclude each other".into(),
-                Some("an embedded target gets its own loopback address"),
-            ),
-            (Some(url), None) => {
-                if let Err(e) = reqwest::Url::parse(url) {
-                    push(
-                        format!("/targets/{i}/base_url"),
-                        format!("`{url}` is not a valid URL: {e}"),
-                        Some("write it like http://127.0.0.1:30000"),
-                    );
-                }
-            }
-            (None, Some(cfg)) => {
-                if let Err(errors) = cfg.resolve() {
-                    for e in errors.lines() {
-                        push(format!("/targets/{i}/embedded"), e.to_owned(), None);
-                    }
-                }
-            }
-        }
-        if let Some(why) = crate::protocol::unsupported(t.backend) {
-            push(format!("/targets/{i}/backend"), why, None);
-        }
-        if let Some(src) = &t.template {
-            let name = format!("targets[{i}].template");
-            if let Err(e) = crate::protocol::template::BodyTemplate::compile(&name, src) {
-                push(
-                    format!("/targets/{i}/template"),
-                    format!("template line {}: {}", e.line, e.message),
-                    None,
-                );
-            }
-        }
-    }
-    let mut seen = HashSet::new();
-    for (i, d) in s.datasets.iter().enumerate() {
-        if !seen.insert(d.name()) {
-            push(
-                format!("/datasets/{i}/name"),
-                format!("dataset name `{}` is used twice", d.name()),
-                Some("run ids are built from names, so each must be unique"),
-            );
-        }
-        if s.load.arrival == Arrival::Trace && !d.has_timestamps() {
-            push(
-                format!("/datasets/{i}/kind"),
-                format!(
-                    "`arrival: trace` needs timestamps, and `{}` datasets have none",
-                    d.kind()
-                ),
-                Some("use a `mooncake` dataset, or another arrival process"),
-            );
-        }
-        for (field, msg) in super::dataset::problems(d) {
-            push(format!("/datasets/{i}/{field}"), msg, None);
-        }
-    }
-    match (s.load.arrival, s.load.burstiness) {
-        (Arrival::Gamma, None) => push(
-            "/load/arrival".into(),
-            "`arrival: gamma` needs `burstiness`".into(),
-            Some("burstiness 1.0 is Poisson; lower is burstier"),
-        ),
-        (Arrival::Gamma, Some(b)) if b <= 0.0 => push(
-            "/load/burstiness".into(),
-            "burstiness must be greater than 0".into(),
-            None,
-        ),
-        (Arrival::Poisson | Arrival::Constant, Some(_)) => push(
-            "/load/burstiness".into(),
-            "`burstiness` only applies to `arrival: gamma`".into(),
-            None,
-        ),
-        _ => {}
-    }
-    for (pointer, msg, hint) in crate::protocol::checks::request_problems(&s.request) {
-        push(pointer, msg, hint);
-    }
-    if s.sweep.mode == SweepMode::Zip
-        && let Err(axes) = crate::plan::zip_len(s)
-    {
-        let lens: Vec<String> = axes.iter().map(|(n, l)| format!("{n} has {l}")).collect();
-        push(
-            "/sweep/mode".into(),
-            format!(
-                "`sweep.mode: zip` needs lists of equal length ({})",
-                lens.join(", ")
-            ),
-            Some("make the lists the same length, give a single value, or use `mode: product`"),
-        );
-    }
+    let diags: Vec<Diagnostic> = super::semantic::problems(s)
+        .into_iter()
+        .map(|p| Diagnostic {
+            hint: p.hint,
+            ..Diagnostic::at(file, loc.best(&p.pointer), &p.pointer, p.message)
+        })
+        .collect();
     if diags.is_empty() { Ok(()) } else { Err(diags) }
 }

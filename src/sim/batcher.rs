@@ -11,9 +11,9 @@
 
 use std::collections::VecDeque;
 
+use super::EngineParams;
 use super::cache::PrefixCache;
 use super::hash::{mix2, unit};
-use super::params::EngineParams;
 use super::text::{BLOCK, PromptShape};
 
 /// Why a sequence ended.

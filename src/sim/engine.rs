@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc as tmpsc, oneshot};
 
+use super::EngineParams;
 use super::batcher::{Batcher, Emission, Seq};
-use super::params::EngineParams;
 use super::stats::Stats;
 
 enum Cmd {

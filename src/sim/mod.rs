@@ -6,7 +6,8 @@
 //! limit, prefix cache, speculative decoding), injects seeded faults, and keeps a
 //! ground-truth log of when it wrote each token.
 //!
-//! Layout: [`config`] (settings, presets) and [`params`] (resolved, checked), [`fault`] (which request breaks how), [`text`]
+//! Layout: settings, presets and their checks are scenario data ([`crate::scenario::embedded`]);
+//! [`fault`] (which request breaks how), [`text`]
 //! (prompt shapes, output words), [`cache`] + [`batcher`] + [`engine`] (the engine model),
 //! [`source`] (token timing per request), [`clock`] (precise timer), [`listener`]
 //! (connections that can be reset, a port that can go down), [`stats`] (`/metrics`), `http`
@@ -14,13 +15,11 @@
 
 mod batcher;
 mod cache;
-mod config;
 mod engine;
 mod fault;
 mod hash;
 mod http;
 mod listener;
-mod params;
 mod source;
 mod stats;
 mod text;
@@ -36,11 +35,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::tokenizer::Tokenizer;
 
-pub use config::{Preset, SimConfig};
+pub use crate::scenario::embedded::{EngineParams, Params, Preset, SimConfig, Timing};
 pub use fault::{Fault, FaultKind};
 pub use hash::prompt_hash;
 pub use http::EMBEDDING_DIM;
-pub use params::{EngineParams, Params, Timing};
 
 /// What the server did for one request: the ground truth client timings are checked against.
 #[derive(Debug, Clone)]

@@ -8,6 +8,8 @@ mod synthetic;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::Problem;
+
 pub use files::*;
 pub use synthetic::*;
 
@@ -168,29 +170,28 @@ impl Dataset {
     }
 }
 
-/// Problems a schema cannot express, as (field, message).
-pub fn problems(d: &Dataset) -> Vec<(&'static str, String)> {
+/// Problems a schema cannot express (pointers relative to the dataset).
+pub fn problems(d: &Dataset) -> Vec<Problem> {
     let mut out = Vec::new();
     if let Dataset::GeneratedSharedPrefix(g) = d {
         match (g.group_distribution, g.zipf_alpha) {
-            (GroupDistribution::Zipf, None) => out.push((
-                "zipf_alpha",
-                "`group_distribution: zipf` needs `zipf_alpha`".into(),
+            (GroupDistribution::Zipf, None) => out.push(Problem::new(
+                "/zipf_alpha",
+                "`group_distribution: zipf` needs `zipf_alpha`",
             )),
-            (GroupDistribution::Zipf, Some(a)) if !(a.is_finite() && a > 0.0) => out.push((
-                "zipf_alpha",
-                "zipf_alpha must be a finite number > 0".into(),
-            )),
-            (GroupDistribution::Uniform, Some(_)) => out.push((
-                "zipf_alpha",
-                "zipf_alpha is only used with `group_distribution: zipf`".into(),
+            (GroupDistribution::Zipf, Some(a)) if !(a.is_finite() && a > 0.0) => out.push(
+                Problem::new("/zipf_alpha", "zipf_alpha must be a finite number > 0"),
+            ),
+            (GroupDistribution::Uniform, Some(_)) => out.push(Problem::new(
+                "/zipf_alpha",
+                "zipf_alpha is only used with `group_distribution: zipf`",
             )),
             _ => {}
         }
         if g.tokenize_prompt && g.num_turns > 1 {
-            out.push((
-                "tokenize_prompt",
-                "tokenize_prompt works only with num_turns: 1".into(),
+            out.push(Problem::new(
+                "/tokenize_prompt",
+                "tokenize_prompt works only with num_turns: 1",
             ));
         }
     }
@@ -198,9 +199,9 @@ pub fn problems(d: &Dataset) -> Vec<(&'static str, String)> {
         && r.path.is_some()
         && r.source != TokenSource::Sharegpt
     {
-        out.push((
-            "path",
-            "`path` is the ShareGPT file of `source: sharegpt`".into(),
+        out.push(Problem::new(
+            "/path",
+            "`path` is the ShareGPT file of `source: sharegpt`",
         ));
     }
     out

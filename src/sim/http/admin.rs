@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::super::Sim;
-use super::super::params::Timing;
+use super::super::Timing;
 
 pub async fn health() -> StatusCode {
     StatusCode::OK

@@ -15,11 +15,11 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tokio::time::Instant;
 
+use super::super::Timing;
 use super::super::batcher::{Finish, Seq};
 use super::super::fault::{self, FaultKind};
 use super::super::hash::{mix2, unit};
 use super::super::listener::ConnInfo;
-use super::super::params::Timing;
 use super::super::source::Source;
 use super::super::{Sim, Truth};
 use super::request::{self, Api, Parsed};

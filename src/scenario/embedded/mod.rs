@@ -1,13 +1,16 @@
 //! Settings of the embedded server: one struct that is both a scenario's `embedded:` block and
-//! the `runner serve` flags.
+//! the `runner serve` flags (its runtime is `sim`).
 //!
 //! In: a [`SimConfig`] (a preset plus optional overrides). Out: [`Params`], every parameter
-//! resolved against the preset and checked, or the list of everything wrong with it.
+//! resolved against the preset and checked, or every [`super::Problem`] with it.
+
+mod params;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::fault::Fault;
+pub use params::{EngineParams, Params, Timing};
 
 /// A starting point for the server's behaviour; every parameter can be overridden.
 #[derive(
@@ -42,7 +45,7 @@ impl Preset {
         }
     }
 
-    pub(super) fn is_engine(self) -> bool {
+    fn is_engine(self) -> bool {
         matches!(self, Preset::Tiny | Preset::Llama8bH100)
     }
 }

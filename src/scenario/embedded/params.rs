@@ -4,7 +4,8 @@
 //! In: a [`SimConfig`]. Out: [`Params`] (a timing model, EOS chance, context length), or
 //! every problem with the settings at once.
 
-use super::config::{Preset, SimConfig};
+use super::{Preset, SimConfig};
+use crate::scenario::Problem;
 
 /// The engine model's parameters, resolved.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,7 +81,15 @@ impl Params {
 impl SimConfig {
     /// Resolve the preset and overrides; every problem is reported, one per line.
     pub fn resolve(&self) -> Result<Params, String> {
-        let mut errors = Vec::new();
+        self.resolve_checked().map_err(|problems| {
+            let lines: Vec<String> = problems.iter().map(line).collect();
+            lines.join("\n")
+        })
+    }
+
+    /// Resolve the preset and overrides, or every problem (pointers relative to the block).
+    pub fn resolve_checked(&self) -> Result<Params, Vec<Problem>> {
+        let mut errors: Vec<Problem> = Vec::new();
         let p = self.preset;
         let engine_only = [
             ("max_batch", self.max_batch.is_some()),
@@ -98,10 +107,10 @@ impl SimConfig {
                 ("itl_ms", self.itl_ms.is_some()),
             ] {
                 if set {
-                    errors.push(format!(
+                    errors.push(Problem::new(format!("/{name}"), format!(
                         "`{name}` applies to presets `fixed` and `instant`; preset `{}` runs the engine model (set step_ms, prefill_token_ms, decode_token_ms instead)",
                         p.as_str()
-                    ));
+                    )));
                 }
             }
             let base = engine_defaults(p);
@@ -120,10 +129,10 @@ impl SimConfig {
         } else {
             for (name, set) in engine_only {
                 if set {
-                    errors.push(format!(
+                    errors.push(Problem::new(format!("/{name}"), format!(
                         "`{name}` applies to the engine presets (`tiny`, `llama-8b-h100`); preset `{}` times each request on its own with ttft_ms and itl_ms",
                         p.as_str()
-                    ));
+                    )));
                 }
             }
             let zero = p == Preset::Instant;
@@ -131,15 +140,19 @@ impl SimConfig {
             let itl_ms = self.itl_ms.unwrap_or(if zero { 0.0 } else { 10.0 });
             for (name, v) in [("ttft_ms", ttft_ms), ("itl_ms", itl_ms)] {
                 if !(v.is_finite() && v >= 0.0) {
-                    errors.push(format!("`{name}` must be a finite number ≥ 0, got {v}"));
+                    errors.push(Problem::new(
+                        format!("/{name}"),
+                        format!("`{name}` must be a finite number ≥ 0, got {v}"),
+                    ));
                 }
             }
             Timing::Fixed { ttft_ms, itl_ms }
         };
         let eos_probability = self.eos_probability.unwrap_or(0.005);
         if !(0.0..=1.0).contains(&eos_probability) {
-            errors.push(format!(
-                "`eos_probability` must be in [0, 1], got {eos_probability}"
+            errors.push(Problem::new(
+                "/eos_probability",
+                format!("`eos_probability` must be in [0, 1], got {eos_probability}"),
             ));
         }
         let context_len = self.context_len.unwrap_or(match p {
@@ -147,12 +160,17 @@ impl SimConfig {
             _ => 131_072,
         });
         if context_len == 0 {
-            errors.push("`context_len` must be at least 1".into());
+            errors.push(Problem::new(
+                "/context_len",
+                "`context_len` must be at least 1",
+            ));
         }
         for (i, f) in self.faults.iter().enumerate() {
-            if let Err(e) = f.check() {
-                errors.push(format!("faults[{i}]: {e}"));
-            }
+            errors.extend(
+                f.check()
+                    .into_iter()
+                    .map(|e| e.under(&format!("/faults/{i}"))),
+            );
         }
         if errors.is_empty() {
             Ok(Params {
@@ -161,8 +179,21 @@ impl SimConfig {
                 context_len,
             })
         } else {
-            Err(errors.join("\n"))
+            Err(errors)
         }
+    }
+}
+
+/// A problem as one line of `runner serve`'s message: fault problems name their rule
+/// (`faults[0]: …`).
+fn line(p: &Problem) -> String {
+    let rule = p
+        .pointer
+        .strip_prefix("/faults/")
+        .and_then(|r| r.split('/').next());
+    match rule {
+        Some(i) => format!("faults[{i}]: {}", p.message),
+        None => p.message.clone(),
     }
 }
 
@@ -191,20 +222,26 @@ fn engine_defaults(p: Preset) -> EngineParams {
     }
 }
 
-fn check_engine(e: &EngineParams, errors: &mut Vec<String>) {
+fn check_engine(e: &EngineParams, errors: &mut Vec<Problem>) {
     if e.max_batch == 0 {
-        errors.push("`max_batch` must be at least 1".into());
+        errors.push(Problem::new("/max_batch", "`max_batch` must be at least 1"));
     }
     if e.kv_tokens == 0 {
-        errors.push("`kv_tokens` must be at least 1".into());
+        errors.push(Problem::new("/kv_tokens", "`kv_tokens` must be at least 1"));
     }
     if e.prefill_chunk == 0 {
-        errors.push("`prefill_chunk` must be at least 1".into());
+        errors.push(Problem::new(
+            "/prefill_chunk",
+            "`prefill_chunk` must be at least 1",
+        ));
     }
     if !(e.step_ms.is_finite() && e.step_ms > 0.0) {
-        errors.push(format!(
-            "`step_ms` must be > 0 (a step with no cost would spin), got {}",
-            e.step_ms
+        errors.push(Problem::new(
+            "/step_ms",
+            format!(
+                "`step_ms` must be > 0 (a step with no cost would spin), got {}",
+                e.step_ms
+            ),
         ));
     }
     for (name, v) in [
@@ -212,13 +249,19 @@ fn check_engine(e: &EngineParams, errors: &mut Vec<String>) {
         ("decode_token_ms", e.decode_token_ms),
     ] {
         if !(v.is_finite() && v >= 0.0) {
-            errors.push(format!("`{name}` must be a finite number ≥ 0, got {v}"));
+            errors.push(Problem::new(
+                format!("/{name}"),
+                format!("`{name}` must be a finite number ≥ 0, got {v}"),
+            ));
         }
     }
     if !(e.spec_accept_length.is_finite() && e.spec_accept_length >= 1.0) {
-        errors.push(format!(
-            "`spec_accept_length` must be ≥ 1 (1 = no speculative decoding), got {}",
-            e.spec_accept_length
+        errors.push(Problem::new(
+            "/spec_accept_length",
+            format!(
+                "`spec_accept_length` must be ≥ 1 (1 = no speculative decoding), got {}",
+                e.spec_accept_length
+            ),
         ));
     }
 }

@@ -1,0 +1,140 @@
+//! The crate's module graph (top-level modules of src/, edges from `crate::x` paths in their
+//! source) has no cycle, and `scenario` imports nothing else of the crate.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+type Graph = BTreeMap<String, BTreeSet<String>>;
+
+/// The top-level module a source file under src/ belongs to (`src/sim/http/mod.rs` → `sim`).
+fn module_of(rel: &Path) -> String {
+    let first = rel
+        .components()
+        .next()
+        .unwrap()
+        .as_os_str()
+        .to_string_lossy();
+    first.trim_end_matches(".rs").to_string()
+}
+
+/// Every `crate::name` in `text`, and every `name` inside `use crate::{a, b::c}` groups.
+fn crate_refs(text: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let code: String = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut rest = code.as_str();
+    while let Some(at) = rest.find("crate::") {
+        let after = &rest[at + "crate::".len()..];
+        if let Some(group) = after.strip_prefix('{') {
+            let end = group.find('}').unwrap_or(group.len());
+            for item in group[..end].split(',') {
+                let name: String = item.trim().chars().take_while(is_ident).collect();
+                if !name.is_empty() {
+                    out.insert(name);
+                }
+            }
+        } else {
+            out.insert(after.chars().take_while(is_ident).collect());
+        }
+        rest = after;
+    }
+    out
+}
+
+fn is_ident(c: &char) -> bool {
+    c.is_ascii_alphanumeric() || *c == '_'
+}
+
+fn walk(dir: &Path, root: &Path, graph: &mut Graph) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            walk(&path, root, graph);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            let rel = path.strip_prefix(root).unwrap();
+            let from = module_of(rel);
+            let text = std::fs::read_to_string(&path).unwrap();
+            let deps = graph.entry(from.clone()).or_default();
+            deps.extend(crate_refs(&text).into_iter().filter(|m| *m != from));
+        }
+    }
+}
+
+/// The crate's graph; modules that are not top-level modules of src/ (items of lib.rs) are
+/// dropped.
+fn graph() -> Graph {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut graph = Graph::new();
+    walk(&root, &root, &mut graph);
+    let modules: BTreeSet<String> = graph.keys().cloned().collect();
+    for deps in graph.values_mut() {
+        deps.retain(|d| modules.contains(d));
+    }
+    graph.retain(|m, _| !matches!(m.as_str(), "lib" | "main"));
+    graph
+}
+
+/// A cycle of `graph` as a path `a → b → … → a`, if there is one (depth-first search).
+fn cycle(graph: &Graph) -> Option<Vec<String>> {
+    fn visit(
+        node: &str,
+        graph: &Graph,
+        done: &mut BTreeSet<String>,
+        stack: &mut Vec<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = stack.iter().position(|n| n == node) {
+            let mut found = stack[at..].to_vec();
+            found.push(node.to_string());
+            return Some(found);
+        }
+        if done.contains(node) {
+            return None;
+        }
+        stack.push(node.to_string());
+        for dep in graph.get(node).into_iter().flatten() {
+            if let Some(found) = visit(dep, graph, done, stack) {
+                return Some(found);
+            }
+        }
+        stack.pop();
+        done.insert(node.to_string());
+        None
+    }
+    let mut done = BTreeSet::new();
+    graph
+        .keys()
+        .find_map(|m| visit(m, graph, &mut done, &mut Vec::new()))
+}
+
+#[test]
+fn the_module_graph_has_no_cycle() {
+    let graph = graph();
+    assert!(graph.len() > 10, "{graph:?}");
+    if let Some(found) = cycle(&graph) {
+        panic!("module cycle: {}\ngraph: {graph:#?}", found.join(" → "));
+    }
+}
+
+#[test]
+fn scenario_imports_nothing_of_the_crate() {
+    let graph = graph();
+    assert_eq!(graph["scenario"], BTreeSet::new());
+}
+
+#[test]
+fn the_check_finds_a_planted_cycle_and_group_imports() {
+    let refs = crate_refs(
+        "use crate::{plan::zip_len, sim};\nlet x = crate::dataset::f();\n// crate::engine",
+    );
+    assert_eq!(refs, ["dataset", "plan", "sim"].map(String::from).into());
+    let mut graph = Graph::new();
+    graph.insert("a".into(), ["b".to_string()].into());
+    graph.insert("b".into(), ["c".to_string()].into());
+    graph.insert("c".into(), ["a".to_string()].into());
+    assert_eq!(cycle(&graph).unwrap(), ["a", "b", "c", "a"]);
+    graph.get_mut("c").unwrap().clear();
+    assert_eq!(cycle(&graph), None);
+}
