@@ -19,8 +19,8 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::{Ctx, DatasetError, Stream, measure, shuffle};
+use crate::requests::{Prompt, RequestSpec};
 use crate::scenario::{AgenticTraceDataset, LongbenchDataset, OpenaiDataset, SpeedBenchDataset};
-use crate::workload::{Prompt, RequestSpec};
 
 /// Build `openai`.
 pub fn openai(d: &OpenaiDataset, ctx: &Ctx<'_>) -> Result<Vec<RequestSpec>, DatasetError> {

@@ -21,8 +21,8 @@ use rand::RngExt;
 use rand::rngs::ChaCha8Rng;
 
 use super::{Ctx, DatasetError, Stream, draw_tokens, measure, random_lens, shuffle};
+use crate::requests::RequestSpec;
 use crate::scenario::{ImageContent, ImageDataset, ImageFormat, ImageTokens, MmmuDataset};
-use crate::workload::RequestSpec;
 
 /// An image size rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -174,7 +174,7 @@ fn account(
 fn request(text: String, images: Vec<String>, lens: (u32, u32), output_len: u32) -> RequestSpec {
     let (text_len, vision) = lens;
     RequestSpec {
-        prompt: crate::workload::Prompt::Text(text),
+        prompt: crate::requests::Prompt::Text(text),
         prompt_len: text_len + vision,
         measured_prompt_len: Some(text_len + vision),
         text_prompt_len: text_len,

@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use crate::workload::{Prompt, RequestSpec};
+use crate::requests::{Prompt, RequestSpec};
 
 /// How far measured prompt lengths are from the recorded ones.
 #[derive(Debug, Clone, Copy, PartialEq)]

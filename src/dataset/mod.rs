@@ -11,7 +11,7 @@
 //! exact lengths), [`image`] (image, mmmu), [`shared_prefix`], [`mooncake`], [`files`]
 //! (openai, longbench_v2, speed-bench, agentic-trace); [`inspect`] prints a workload.
 
-pub mod fetch;
+pub use crate::fetch;
 pub mod files;
 pub mod image;
 pub mod inspect;
@@ -25,11 +25,11 @@ use std::path::{Path, PathBuf};
 use rand::rngs::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
 
-pub use fetch::{FetchError, Sources};
+pub use crate::fetch::{FetchError, Sources};
 
+use crate::requests::RequestSpec;
 use crate::scenario::Dataset;
 use crate::tokenizer::{Tokenizer, TokenizerError};
-use crate::workload::RequestSpec;
 
 /// A dataset could not be built.
 #[derive(Debug, thiserror::Error)]

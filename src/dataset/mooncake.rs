@@ -21,8 +21,8 @@ use rand::SeedableRng;
 use rand::rngs::ChaCha8Rng;
 
 use super::{Ctx, DatasetError, draw_tokens, measure};
+use crate::requests::{Prompt, RequestSpec};
 use crate::scenario::{MooncakeDataset, MooncakePrompt, MooncakeWorkload};
-use crate::workload::{Prompt, RequestSpec};
 
 const BASE_URL: &str = "https://raw.githubusercontent.com/kvcache-ai/Mooncake/main/FAST25-release/";
 

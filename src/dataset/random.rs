@@ -20,9 +20,9 @@ use rand::RngExt;
 use rand::rngs::ChaCha8Rng;
 
 use super::{Ctx, DatasetError, Stream, draw_tokens, random_lens, sharegpt, shuffle};
+use crate::requests::{Prompt, RequestSpec};
 use crate::scenario::{RandomDataset, RandomIdsDataset, TokenSource};
 use crate::tokenizer::Tokenizer;
-use crate::workload::{Prompt, RequestSpec};
 
 /// Input lengths (special tokens taken off in text mode) and output lengths.
 fn lengths(

@@ -18,8 +18,8 @@ use rand_distr::Distribution;
 use rand_distr::weighted::WeightedIndex;
 
 use super::{Ctx, DatasetError, Stream, draw_tokens, measure, random_lens, shuffle};
+use crate::requests::{Prompt, RequestSpec};
 use crate::scenario::{GroupDistribution, SharedPrefixDataset};
-use crate::workload::{Prompt, RequestSpec};
 
 /// Build `generated-shared-prefix`.
 pub fn build(d: &SharedPrefixDataset, ctx: &Ctx<'_>) -> Result<Vec<RequestSpec>, DatasetError> {

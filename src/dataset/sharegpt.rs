@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::{Ctx, DatasetError, Stream, measure, shuffle};
+use crate::requests::RequestSpec;
 use crate::scenario::{CustomDataset, SharegptDataset};
-use crate::workload::RequestSpec;
 
 /// Where bench_serving downloads ShareGPT from.
 pub const SHAREGPT_URL: &str = "https://huggingface.co/datasets/anon8231489123/ShareGPT_Vicuna_unfiltered/resolve/main/ShareGPT_V3_unfiltered_cleaned_split.json";

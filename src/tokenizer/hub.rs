@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{Tokenizer, TokenizerError};
-use crate::dataset::fetch::Sources;
+use crate::fetch::Sources;
 
 /// Load `id` from the hub cache, runner's cache, or the hub.
 pub(super) fn load(id: &str, src: &Sources) -> Result<Tokenizer, TokenizerError> {
@@ -31,7 +31,7 @@ pub(super) fn load(id: &str, src: &Sources) -> Result<Tokenizer, TokenizerError>
     for file in ["tokenizer.json", "tokenizer_config.json"] {
         let url = format!("{}/{id}/resolve/main/{file}", src.hf_endpoint);
         eprintln!("downloading {url}");
-        let got = crate::dataset::fetch::download(&url, &mine.join(file), src.hf_token.as_deref());
+        let got = crate::fetch::download(&url, &mine.join(file), src.hf_token.as_deref());
         // The config (chat template) is optional; the tokenizer is not.
         if let Err(e) = got
             && file == "tokenizer.json"

@@ -25,7 +25,7 @@ mod hub;
 mod server;
 
 use crate::chat_template::{ChatTemplate, template_text};
-use crate::dataset::fetch::Sources;
+use crate::fetch::Sources;
 use server::ServerTokenizer;
 
 /// A tokenizer could not be loaded or used.

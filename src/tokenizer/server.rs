@@ -2,7 +2,7 @@
 //! synchronously through the fetch runtime.
 
 use super::TokenizerError;
-use crate::dataset::fetch::Http;
+use crate::fetch::Http;
 
 /// `/tokenize` and `/detokenize` of a server. Requests carry both vLLM's and llama.cpp's
 /// field names (`prompt`/`content`, `add_special_tokens`/`add_special`); responses are read
