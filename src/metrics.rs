@@ -252,7 +252,7 @@ pub fn summarize(records: &[RequestRecord], duration_s: f64, tokenizer: &Tokeniz
     };
     s.retried_requests = records.iter().filter(|r| r.retries > 0).count();
     for r in records.iter().filter(|r| !r.outcome.is_ok()) {
-        *s.failures.entry(r.outcome.kind().into_owned()).or_default() += 1;
+        *s.failures.entry(r.outcome.kind()).or_default() += 1;
     }
     let (mut e2e, mut ttft, mut tpot, mut itl) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut ttft_sched, mut e2e_sched, mut wait) = (Vec::new(), Vec::new(), Vec::new());

@@ -3,8 +3,6 @@
 //! All times are seconds from the run's start instant (the moment the first request was
 //! due), on the monotonic clock.
 
-use std::borrow::Cow;
-
 use serde::Serialize;
 
 /// How a request ended. A failed request is data, not an error.
@@ -73,11 +71,19 @@ impl Outcome {
     }
 
     /// Stable name used when failures are counted by kind: `http_503`, `stream_early_close`,
-    /// `timeout_idle`, `connect`, `transport`. Static except for HTTP statuses.
-    pub fn kind(&self) -> Cow<'static, str> {
-        Cow::Borrowed(match self {
+    /// `timeout_idle`, `connect`, `transport`.
+    pub fn kind(&self) -> String {
+        match self {
+            Outcome::Http { status } => format!("http_{status}"),
+            other => other.class().to_owned(),
+        }
+    }
+
+    /// The kind without an HTTP status (`http` for every status): a static name.
+    pub fn class(&self) -> &'static str {
+        match self {
             Outcome::Ok => "ok",
-            Outcome::Http { status } => return Cow::Owned(format!("http_{status}")),
+            Outcome::Http { .. } => "http",
             Outcome::Stream { problem } => match problem {
                 StreamProblem::InBandError => "stream_in_band_error",
                 StreamProblem::Malformed => "stream_malformed",
@@ -94,7 +100,7 @@ impl Outcome {
             Outcome::Connect => "connect",
             Outcome::Transport => "transport",
             Outcome::Client => "client",
-        })
+        }
     }
 }
 

@@ -190,10 +190,6 @@ pub async fn warmup(
     Err(done
         .records
         .first()
-        .map(|r| {
-            r.error
-                .clone()
-                .unwrap_or_else(|| r.outcome.kind().into_owned())
-        })
+        .map(|r| r.error.clone().unwrap_or_else(|| r.outcome.kind()))
         .unwrap_or_default())
 }
