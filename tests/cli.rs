@@ -333,12 +333,12 @@ fn embedded_server_settings_are_checked_by_validate() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains(
-            ":5:5: targets[0].embedded: `ttft_ms` applies to presets `fixed` and `instant`"
+            ":5:31: targets[0].embedded.ttft_ms: `ttft_ms` applies to presets `fixed` and `instant`"
         ),
         "{err}"
     );
     assert!(
-        err.contains("faults[0]: fault `stall` never fires"),
+        err.contains(":5:53: targets[0].embedded.faults[0].kind: fault `stall` never fires"),
         "{err}"
     );
     assert!(err.contains("2 problems found"), "{err}");
