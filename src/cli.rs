@@ -35,6 +35,14 @@ enum Command {
         /// Replace earlier results in the directory instead of appending to them.
         #[arg(long)]
         fresh: bool,
+        /// When the runs end, draw the plots and write report.md (as `runner report`).
+        #[arg(long)]
+        report: bool,
+    },
+    /// Draw a results directory's sweep (SVG and PNG plots) and write its report.md.
+    Report {
+        /// Results directory written by `runner run`.
+        dir: PathBuf,
     },
     /// Print the runs a scenario expands to, without sending anything.
     Plan {
@@ -126,6 +134,7 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 fn execute(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Bench(_) => unreachable!("`bench` is run from `main`"),
+        Command::Report { dir } => Ok(crate::report::plot::command(&dir)),
         Command::Schema => {
             println!("{}", schema_text());
             Ok(0)
@@ -153,11 +162,15 @@ fn execute(cli: Cli) -> Result<i32> {
             file,
             output,
             fresh,
+            report,
         } => {
             let loaded = scenario::load(&file)?;
             let p = plan::build(&loaded.scenario);
             let opts = RunOptions { output, fresh };
             let outcome = runtime()?.block_on(run::run(&loaded.scenario, &p, &opts))?;
+            if report && crate::report::plot::command(&outcome.dir) != 0 {
+                return Ok(1);
+            }
             if outcome.all_failed.is_empty() {
                 Ok(0)
             } else {

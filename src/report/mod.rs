@@ -5,6 +5,7 @@
 mod console;
 mod csv;
 mod jsonl;
+pub mod plot;
 
 use std::fs::{File, OpenOptions};
 use std::io::Write as _;

@@ -1,0 +1,561 @@
+//! Drawing one chart with plotters. In: a [`Chart`] (series, threshold lines, marks, axis
+//! titles). Out: SVG text or PNG bytes. The text font (DejaVu Sans) ships in the binary, so
+//! charts render the same on a machine without fonts.
+
+use std::sync::Once;
+
+use anyhow::{Result, anyhow};
+use std::ops::Range;
+
+use plotters::coord::Shift;
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
+use plotters::coord::types::RangedCoordf64;
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+
+use super::glyphs;
+
+/// The font every chart's text is drawn with.
+static FONT: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
+
+type Point = (f64, f64);
+
+/// Width and height of the pictures, in pixels.
+pub const SIZE: (u32, u32) = (1200, 800);
+
+/// What a chart shows.
+#[derive(Debug, Clone, Default)]
+pub struct Chart {
+    /// Title above the plot.
+    pub title: String,
+    /// X axis title, with its unit.
+    pub x_label: String,
+    /// Y axis title, with its unit.
+    pub y_label: String,
+    /// Log scale on y (values ≤ 0 are left out).
+    pub y_log: bool,
+    /// Where an unbounded x value (rate `inf`) is drawn, and its tick label.
+    pub x_unbounded: Option<(f64, String)>,
+    /// Data lines.
+    pub series: Vec<Series>,
+    /// Horizontal threshold lines (SLOs).
+    pub hlines: Vec<Rule>,
+    /// Vertical lines (capacity).
+    pub vlines: Vec<Rule>,
+    /// Single highlighted points (capacity).
+    pub marks: Vec<Mark>,
+    /// Extra lines of text under the legend.
+    pub notes: Vec<String>,
+}
+
+/// One data line.
+#[derive(Debug, Clone)]
+pub struct Series {
+    /// Legend text.
+    pub name: String,
+    /// Palette index.
+    pub color: usize,
+    /// Dashed instead of solid.
+    pub dashed: bool,
+    /// Point marker.
+    pub marker: Marker,
+    /// Points, in drawing order.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// Point markers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Marker {
+    /// Filled circle.
+    Circle,
+    /// Filled triangle.
+    Triangle,
+    /// No marker: a line only.
+    None,
+}
+
+/// A horizontal or vertical line across the plot.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// Legend text.
+    pub label: String,
+    /// Position on its axis.
+    pub at: f64,
+    /// What it marks (sets colour and dashes).
+    pub kind: RuleKind,
+}
+
+/// What a rule marks, which sets its colour and dash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleKind {
+    /// An SLO threshold on a summary statistic (red, long dashes).
+    Slo,
+    /// A per-request SLO threshold, bench_serving's goodput (dark red, short dashes).
+    SloPerRequest,
+    /// A capacity (green, dotted).
+    Capacity,
+}
+
+/// A highlighted point.
+#[derive(Debug, Clone)]
+pub struct Mark {
+    /// Legend text.
+    pub label: String,
+    /// Position.
+    pub at: (f64, f64),
+}
+
+const PALETTE: [RGBColor; 8] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(23, 190, 207),
+    RGBColor(188, 189, 34),
+    RGBColor(127, 127, 127),
+];
+const SLO_RED: RGBColor = RGBColor(214, 39, 40);
+const CAPACITY_GREEN: RGBColor = RGBColor(0, 140, 60);
+/// Width of the legend panel on the right, in pixels.
+const LEGEND_WIDTH: u32 = 350;
+/// Longest legend text; longer ones end in "…".
+const LEGEND_CHARS: usize = 36;
+const GRID: RGBColor = RGBColor(225, 225, 225);
+
+fn color(i: usize) -> RGBColor {
+    PALETTE[i % PALETTE.len()]
+}
+
+fn rule_style(kind: RuleKind) -> (RGBColor, u32, u32) {
+    match kind {
+        RuleKind::Slo => (SLO_RED, 12, 6),
+        RuleKind::SloPerRequest => (RGBColor(150, 20, 20), 5, 5),
+        RuleKind::Capacity => (CAPACITY_GREEN, 4, 4),
+    }
+}
+
+/// Register the shipped font under the family plotters asks for (once per process).
+pub fn register_font() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if plotters::style::register_font("sans-serif", FontStyle::Normal, FONT).is_err() {
+            // The font is compiled in; failing to parse it is a build defect.
+            eprintln!("warning: the built-in plot font could not be loaded");
+        }
+    });
+}
+
+/// The chart as an SVG document.
+pub fn svg(chart: &Chart) -> Result<String> {
+    register_font();
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, SIZE).into_drawing_area();
+        draw(&root, chart)?;
+        root.present().map_err(fail)?;
+    }
+    Ok(out)
+}
+
+/// The chart as PNG bytes.
+pub fn png(chart: &Chart) -> Result<Vec<u8>> {
+    register_font();
+    let (w, h) = SIZE;
+    let mut buf = vec![0u8; (w * h * 3) as usize];
+    {
+        let backend = glyphs::Crisp {
+            inner: BitMapBackend::with_buffer(&mut buf, SIZE),
+            font: ab_glyph::FontRef::try_from_slice(FONT)?,
+        };
+        let root = backend.into_drawing_area();
+        draw(&root, chart)?;
+        root.present().map_err(fail)?;
+    }
+    let img = image::RgbImage::from_raw(w, h, buf).ok_or_else(|| anyhow!("bad PNG buffer"))?;
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut bytes, image::ImageFormat::Png)?;
+    Ok(bytes.into_inner())
+}
+
+fn fail<E: std::fmt::Display>(e: E) -> anyhow::Error {
+    anyhow!("cannot draw the chart: {e}")
+}
+
+/// A linear axis with the ticks given (plotters' `WithKeyPoints` on `f64` cannot take a
+/// label formatter).
+struct Ticked {
+    inner: RangedCoordf64,
+    ticks: Vec<f64>,
+}
+
+impl Ticked {
+    fn new(lo: f64, hi: f64, ticks: Vec<f64>) -> Ticked {
+        Ticked {
+            inner: (lo..hi).into(),
+            ticks,
+        }
+    }
+}
+
+impl Ranged for Ticked {
+    type ValueType = f64;
+    type FormatOption = DefaultFormatting;
+
+    fn range(&self) -> Range<f64> {
+        self.inner.range()
+    }
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        self.inner.map(value, limit)
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            self.ticks.clone()
+        }
+    }
+}
+
+/// Ticks at 1, 2, 5 × 10^k covering `lo..=hi`, about `want` of them.
+fn nice_ticks(lo: f64, hi: f64, want: f64) -> Vec<f64> {
+    let span = (hi - lo).max(f64::MIN_POSITIVE);
+    let raw = span / want;
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * mag)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * mag);
+    let first = (lo / step).ceil() as i64;
+    let last = (hi / step + 1e-9).floor() as i64;
+    (first..=last).map(|k| k as f64 * step).collect()
+}
+
+/// Log-scale ticks (as log10 values) at 1, 2, 5 × 10^k, or every integer multiple when the
+/// range is narrow.
+fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let mults: &[f64] = if hi - lo < 1.2 {
+        &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]
+    } else {
+        &[1.0, 2.0, 5.0]
+    };
+    let mut out = Vec::new();
+    for k in (lo.floor() as i32)..=(hi.ceil() as i32) {
+        for m in mults {
+            let t = (m * 10f64.powi(k)).log10();
+            if t >= lo - 1e-9 && t <= hi + 1e-9 {
+                out.push(t);
+            }
+        }
+    }
+    out
+}
+
+/// A number as a tick or legend shows it: no trailing zeros, at most 3 significant decimals.
+pub fn short(v: f64) -> String {
+    let a = v.abs();
+    let s = if a >= 100.0 || a == 0.0 {
+        format!("{v:.0}")
+    } else if a >= 10.0 {
+        format!("{v:.1}")
+    } else if a >= 1.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.3}")
+    };
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        s
+    }
+}
+
+/// The plotted y of a value: itself, or log10 on a log axis (`None` when not drawable).
+fn y_of(chart: &Chart, v: f64) -> Option<f64> {
+    if !v.is_finite() {
+        return None;
+    }
+    if chart.y_log {
+        (v > 0.0).then(|| v.log10())
+    } else {
+        Some(v)
+    }
+}
+
+fn ranges(chart: &Chart) -> ((f64, f64), (f64, f64)) {
+    let xs = chart
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.0))
+        .chain(chart.vlines.iter().map(|r| r.at))
+        .chain(chart.marks.iter().map(|m| m.at.0))
+        .chain(chart.x_unbounded.iter().map(|u| u.0))
+        .filter(|x| x.is_finite());
+    let x_hi = xs.fold(0.0f64, f64::max);
+    let x_hi = if x_hi > 0.0 { x_hi * 1.08 } else { 1.0 };
+    let ys: Vec<f64> = chart
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.1))
+        .chain(chart.hlines.iter().map(|r| r.at))
+        .chain(chart.marks.iter().map(|m| m.at.1))
+        .filter_map(|v| y_of(chart, v))
+        .collect();
+    let lo = ys.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = ys.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let y = if ys.is_empty() {
+        (0.0, 1.0)
+    } else if chart.y_log {
+        let pad = ((hi - lo) * 0.08).max(0.05);
+        (lo - pad, hi + pad)
+    } else {
+        let hi = if hi > 0.0 { hi * 1.1 } else { 1.0 };
+        (lo.min(0.0), hi)
+    };
+    ((0.0, x_hi), y)
+}
+
+fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &Chart) -> Result<()> {
+    root.fill(&WHITE).map_err(fail)?;
+    let (plot_area, legend_area) = root.split_horizontally(SIZE.0 - LEGEND_WIDTH);
+    let ((x_lo, x_hi), (y_lo, y_hi)) = ranges(c);
+    let mut x_ticks = match &c.x_unbounded {
+        Some((pos, _)) => nice_ticks(x_lo, pos / 1.3, 7.0),
+        None => nice_ticks(x_lo, x_hi, 8.0),
+    };
+    if let Some((pos, _)) = &c.x_unbounded {
+        x_ticks.retain(|t| *t < pos * 0.9);
+        x_ticks.push(*pos);
+    }
+    let y_ticks = if c.y_log {
+        log_ticks(y_lo, y_hi)
+    } else {
+        nice_ticks(y_lo, y_hi, 8.0)
+    };
+    let mut chart = ChartBuilder::on(&plot_area)
+        .caption(&c.title, ("sans-serif", 26))
+        .margin(16)
+        .x_label_area_size(60)
+        .y_label_area_size(90)
+        .build_cartesian_2d(
+            Ticked::new(x_lo, x_hi, x_ticks),
+            Ticked::new(y_lo, y_hi, y_ticks),
+        )
+        .map_err(fail)?;
+    let unbounded = c.x_unbounded.clone();
+    let x_fmt = move |v: &f64| match &unbounded {
+        Some((pos, label)) if (v - pos).abs() < pos * 1e-6 => label.clone(),
+        _ => short(*v),
+    };
+    let log = c.y_log;
+    let y_fmt = move |v: &f64| short(if log { 10f64.powf(*v) } else { *v });
+    chart
+        .configure_mesh()
+        .x_desc(&c.x_label)
+        .y_desc(&c.y_label)
+        .x_label_formatter(&x_fmt)
+        .y_label_formatter(&y_fmt)
+        .label_style(("sans-serif", 17))
+        .axis_desc_style(("sans-serif", 20))
+        .bold_line_style(GRID)
+        .light_line_style(WHITE)
+        .draw()
+        .map_err(fail)?;
+
+    for r in &c.hlines {
+        let Some(y) = y_of(c, r.at) else { continue };
+        let (col, dash, gap) = rule_style(r.kind);
+        chart
+            .draw_series(DashedLineSeries::new(
+                [(x_lo, y), (x_hi, y)],
+                dash,
+                gap,
+                col.stroke_width(2),
+            ))
+            .map_err(fail)?;
+    }
+    for r in &c.vlines {
+        let (col, dash, gap) = rule_style(r.kind);
+        chart
+            .draw_series(DashedLineSeries::new(
+                [(r.at, y_lo), (r.at, y_hi)],
+                dash,
+                gap,
+                col.stroke_width(2),
+            ))
+            .map_err(fail)?;
+    }
+    for s in &c.series {
+        let pts: Vec<(f64, f64)> = s
+            .points
+            .iter()
+            .filter_map(|&(x, y)| Some((x, y_of(c, y)?)))
+            .filter(|p| p.0.is_finite())
+            .collect();
+        let style = color(s.color).stroke_width(3);
+        // Points at the unbounded position hang off the line by a dotted link: the axis
+        // is broken between the largest finite load and `inf`.
+        let split = c
+            .x_unbounded
+            .as_ref()
+            .map_or(f64::INFINITY, |u| u.0 * 0.999);
+        let (line, hang): (Vec<Point>, Vec<Point>) = pts.iter().partition(|p| p.0 < split);
+        if s.dashed {
+            chart
+                .draw_series(DashedLineSeries::new(line.clone(), 10, 6, style))
+                .map_err(fail)?;
+        } else {
+            chart
+                .draw_series(LineSeries::new(line.clone(), style))
+                .map_err(fail)?;
+        }
+        if let Some(last) = line.last() {
+            for p in &hang {
+                chart
+                    .draw_series(DashedLineSeries::new(
+                        [*last, *p],
+                        3,
+                        5,
+                        color(s.color).stroke_width(2),
+                    ))
+                    .map_err(fail)?;
+            }
+        }
+        let fill = color(s.color).filled();
+        match s.marker {
+            Marker::Circle => {
+                chart
+                    .draw_series(pts.iter().map(|p| Circle::new(*p, 5, fill)))
+                    .map_err(fail)?;
+            }
+            Marker::Triangle => {
+                chart
+                    .draw_series(pts.iter().map(|p| TriangleMarker::new(*p, 7, fill)))
+                    .map_err(fail)?;
+            }
+            Marker::None => {}
+        }
+    }
+    for m in &c.marks {
+        let Some(y) = y_of(c, m.at.1) else { continue };
+        chart
+            .draw_series([
+                Circle::new((m.at.0, y), 11, CAPACITY_GREEN.stroke_width(3)),
+                Circle::new((m.at.0, y), 3, CAPACITY_GREEN.filled()),
+            ])
+            .map_err(fail)?;
+    }
+    legend(&legend_area, c)
+}
+
+/// The legend, drawn by hand in the right-hand panel so it never covers the data.
+fn legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &Chart) -> Result<()> {
+    let entries = c.series.len() + c.hlines.len() + c.vlines.len() + c.marks.len();
+    let step: i32 = if entries > 22 { 22 } else { 30 };
+    let font = ("sans-serif", if entries > 22 { 14 } else { 17 }).into_font();
+    let text = |s: &str, y: i32| {
+        let s = if s.chars().count() > LEGEND_CHARS {
+            let cut: String = s.chars().take(LEGEND_CHARS - 1).collect();
+            format!("{cut}…")
+        } else {
+            s.to_owned()
+        };
+        Text::new(s, (58, y - 9), font.clone())
+    };
+    let mut y = 70;
+    for s in &c.series {
+        let col = color(s.color);
+        let line = [(6, y), (46, y)];
+        if s.dashed {
+            area.draw(&PathElement::new(
+                vec![(6, y), (18, y)],
+                col.stroke_width(3),
+            ))
+            .map_err(fail)?;
+            area.draw(&PathElement::new(
+                vec![(32, y), (46, y)],
+                col.stroke_width(3),
+            ))
+            .map_err(fail)?;
+        } else {
+            area.draw(&PathElement::new(line.to_vec(), col.stroke_width(3)))
+                .map_err(fail)?;
+        }
+        match s.marker {
+            Marker::Circle => area.draw(&Circle::new((26, y), 5, col.filled())),
+            Marker::Triangle => area.draw(&TriangleMarker::new((26, y), 7, col.filled())),
+            Marker::None => Ok(()),
+        }
+        .map_err(fail)?;
+        area.draw(&text(&s.name, y)).map_err(fail)?;
+        y += step;
+    }
+    for r in c.hlines.iter().chain(&c.vlines) {
+        let (col, dash, gap) = rule_style(r.kind);
+        let mut x = 6;
+        while x < 46 {
+            let end = (x + dash as i32).min(46);
+            area.draw(&PathElement::new(
+                vec![(x, y), (end, y)],
+                col.stroke_width(2),
+            ))
+            .map_err(fail)?;
+            x += (dash + gap) as i32;
+        }
+        area.draw(&text(&r.label, y)).map_err(fail)?;
+        y += step;
+    }
+    for m in &c.marks {
+        area.draw(&Circle::new((26, y), 9, CAPACITY_GREEN.stroke_width(3)))
+            .map_err(fail)?;
+        area.draw(&text(&m.label, y)).map_err(fail)?;
+        y += step;
+    }
+    y += step / 2;
+    let note_font = ("sans-serif", 15).into_font().color(&RGBColor(90, 90, 90));
+    for n in &c.notes {
+        area.draw(&Text::new(n.clone(), (6, y - 9), note_font.clone()))
+            .map_err(fail)?;
+        y += 22;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nice_ticks_step_by_one_two_five() {
+        let shown = |lo, hi, want| -> Vec<String> {
+            nice_ticks(lo, hi, want).into_iter().map(short).collect()
+        };
+        assert_eq!(shown(0.0, 10.0, 5.0), ["0", "2", "4", "6", "8", "10"]);
+        assert_eq!(shown(0.0, 0.9, 5.0), ["0", "0.2", "0.4", "0.6", "0.8"]);
+        assert_eq!(shown(0.0, 0.9, 4.0), ["0", "0.5"]);
+        assert_eq!(shown(0.0, 370.0, 8.0).last().unwrap(), "350");
+        assert_eq!(shown(-5.0, 5.0, 5.0), ["-4", "-2", "0", "2", "4"]);
+    }
+
+    #[test]
+    fn log_ticks_cover_decades() {
+        let t: Vec<String> = log_ticks(1.0, 3.0)
+            .iter()
+            .map(|v| short(10f64.powf(*v)))
+            .collect();
+        assert_eq!(t, ["10", "20", "50", "100", "200", "500", "1000"]);
+    }
+
+    #[test]
+    fn short_numbers_drop_trailing_zeros() {
+        assert_eq!(short(1500.0), "1500");
+        assert_eq!(short(12.0), "12");
+        assert_eq!(short(12.25), "12.2");
+        assert_eq!(short(2.5), "2.5");
+        assert_eq!(short(0.125), "0.125");
+        assert_eq!(short(0.0), "0");
+    }
+}
