@@ -327,7 +327,13 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &Chart) -> Result<
         None => nice_ticks(x_lo, x_hi, 8.0),
     };
     if let Some((pos, _)) = &c.x_unbounded {
-        x_ticks.retain(|t| *t < pos * 0.9);
+        let finite = c
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter().map(|p| p.0))
+            .chain(c.vlines.iter().map(|r| r.at))
+            .any(|x| x < pos * 0.999);
+        x_ticks.retain(|t| finite && *t < pos * 0.9);
         x_ticks.push(*pos);
     }
     let y_ticks = if c.y_log {
