@@ -295,3 +295,14 @@ fn run_with_report_draws_a_three_by_two_sweep_of_the_embedded_server() {
         );
     }
 }
+
+#[test]
+fn the_knee_scenario_of_the_readme_is_valid() {
+    let out = runner()
+        .args(["validate", "scenarios/knee.yaml"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("ok (6 runs)"), "{stdout}");
+}

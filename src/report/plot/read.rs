@@ -169,8 +169,7 @@ pub struct ResultsDir {
     pub runs: Vec<RunRow>,
     /// Capacity lines (empty without `capacity.jsonl`).
     pub capacity: Vec<CapacityRow>,
-    /// SLO thresholds by name (`p99_ttft_ms`, `tpot_ms`, …), from `capacity.jsonl` or a
-    /// scenario copy.
+    /// SLO thresholds by name (`p99_ttft_ms`, `tpot_ms`, …), see [`read`].
     pub slo: Vec<(String, f64)>,
     /// Lines that were not JSON objects, skipped.
     pub skipped_lines: usize,
@@ -178,7 +177,9 @@ pub struct ResultsDir {
     pub replaced_lines: usize,
 }
 
-/// Read a results directory. Fails only when `runs.jsonl` exists but cannot be read.
+/// Read a results directory. The SLO thresholds come from the first `slo` object of
+/// `capacity.jsonl`, else of a run line, else of a scenario copy (`scenario.yaml`, `.yml`,
+/// `.json` or `.toml`) in the directory. Fails only when `runs.jsonl` exists but cannot be read.
 pub fn read(dir: &Path) -> Result<ResultsDir> {
     let mut out = ResultsDir::default();
     let runs_path = dir.join("runs.jsonl");
@@ -230,6 +231,11 @@ pub fn read(dir: &Path) -> Result<ResultsDir> {
         .capacity
         .iter()
         .find_map(|c| c.fields.get("slo").and_then(Value::as_object).cloned())
+        .or_else(|| {
+            out.runs
+                .iter()
+                .find_map(|r| r.fields.get("slo").and_then(Value::as_object).cloned())
+        })
         .or_else(|| scenario_slo(dir));
     if let Some(slo) = slo {
         out.slo = slo
