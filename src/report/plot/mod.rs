@@ -70,14 +70,11 @@ pub fn write(dir: &Path) -> Result<Written> {
             datasets.push(r.dataset());
         }
     }
+    let plotted = read::merge_repeats(&results.runs);
     let mut pictures = Vec::new();
     let mut sections = Vec::new();
     for (n, dataset) in datasets.iter().enumerate() {
-        let runs: Vec<&RunRow> = results
-            .runs
-            .iter()
-            .filter(|r| r.dataset() == *dataset)
-            .collect();
+        let runs: Vec<&RunRow> = plotted.iter().filter(|r| r.dataset() == *dataset).collect();
         let capacity = results
             .capacity
             .iter()

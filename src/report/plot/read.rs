@@ -94,6 +94,44 @@ impl RunRow {
     }
 }
 
+/// The runs as plotted: repeats of one point (run ids ending in `/rep=K`) become one row
+/// whose numbers are the repeats' means, under the id without `/rep=K`.
+pub fn merge_repeats(runs: &[RunRow]) -> Vec<RunRow> {
+    let mut out: Vec<(String, Vec<&RunRow>)> = Vec::new();
+    for r in runs {
+        let id = r.run_id();
+        let point = match id.rsplit_once("/rep=") {
+            Some((p, k)) if k.parse::<u32>().is_ok() => p.to_owned(),
+            _ => id,
+        };
+        match out.iter_mut().find(|(p, _)| *p == point) {
+            Some((_, v)) => v.push(r),
+            None => out.push((point, vec![r])),
+        }
+    }
+    out.into_iter()
+        .map(|(point, reps)| {
+            if reps.len() == 1 {
+                return reps[0].clone();
+            }
+            let mut fields = reps[0].fields.clone();
+            for (k, v) in fields.iter_mut() {
+                if !v.is_number() {
+                    continue;
+                }
+                let xs: Vec<f64> = reps.iter().filter_map(|r| r.num(k)).collect();
+                if let Some(mean) =
+                    serde_json::Number::from_f64(xs.iter().sum::<f64>() / xs.len().max(1) as f64)
+                {
+                    *v = Value::Number(mean);
+                }
+            }
+            fields.insert("run_id".into(), Value::String(point));
+            RunRow { fields }
+        })
+        .collect()
+}
+
 /// Which offered-load knob a sweep or a search moves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Axis {
@@ -344,6 +382,25 @@ mod tests {
         assert_eq!(r.num("c"), None);
         assert_eq!(r.num("d"), None);
         assert_eq!(r.num("missing"), None);
+    }
+
+    #[test]
+    fn repeats_of_a_point_plot_as_their_mean() {
+        let rows: Vec<RunRow> = [
+            r#"{"run_id":"t/d/rate=5/conc=8/rep=0","request_rate":5,"p99_ttft_ms":10,"target":"t"}"#,
+            r#"{"run_id":"t/d/rate=5/conc=8/rep=1","request_rate":5,"p99_ttft_ms":20,"target":"t"}"#,
+            r#"{"run_id":"t/d/rate=9/conc=8","request_rate":9,"p99_ttft_ms":7}"#,
+        ]
+        .into_iter()
+        .map(row)
+        .collect();
+        let merged = merge_repeats(&rows);
+        assert_eq!(merged.len(), 2);
+        assert_eq!(merged[0].run_id(), "t/d/rate=5/conc=8");
+        assert_eq!(merged[0].num("p99_ttft_ms"), Some(15.0));
+        assert_eq!(merged[0].request_rate(), Some(Offered::Finite(5.0)));
+        assert_eq!(merged[0].target(), "t");
+        assert_eq!(merged[1].num("p99_ttft_ms"), Some(7.0));
     }
 
     #[test]
