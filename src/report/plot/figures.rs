@@ -4,8 +4,9 @@
 //! A series is one target (and, when both knobs vary, one value of the other knob); a field
 //! a run lacks leaves that point out.
 
-use super::chart::{Chart, Mark, Marker, Rule, RuleKind, Series, short};
+use super::chart::{Chart, Mark, Marker, Rule, RuleKind, Series};
 use super::read::{Axis, CapacityRow, Offered, RunRow};
+use super::ticks::short;
 
 /// Runs of one dataset grouped into series along the offered-load axis.
 pub struct Sweep<'a> {

@@ -4,8 +4,8 @@
 
 use std::fmt::Write as _;
 
-use super::chart::short;
 use super::read::{CapacityRow, ResultsDir, RunRow};
+use super::ticks::short;
 
 /// One dataset's pictures, as paths relative to the report.
 pub struct Pictures {

@@ -9,6 +9,7 @@ mod figures;
 mod glyphs;
 mod markdown;
 pub mod read;
+mod ticks;
 
 use std::path::{Path, PathBuf};
 
