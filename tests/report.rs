@@ -95,7 +95,7 @@ fn a_sweep_without_slo_gets_three_charts_and_a_run_table() {
         "tiny conc=64 throughput",
         "ideal: achieved = offered",
         "offered request rate (req/s)",
-        "no goodput: the runs carry no SLO",
+        "no goodput: the runs have no request_goodput",
     ] {
         assert!(
             goodput.iter().any(|t| t == want),

@@ -254,7 +254,9 @@ impl<'a> Sweep<'a> {
         }
         let runs = self.series.iter().flat_map(|(_, v)| v.iter());
         if !runs.clone().any(|r| r.num("request_goodput").is_some()) {
-            chart.notes.push("no goodput: the runs carry no SLO".into());
+            chart
+                .notes
+                .push("no goodput: the runs have no request_goodput".into());
         }
         if any_unbounded {
             chart.notes.push(format!(
