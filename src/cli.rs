@@ -38,12 +38,19 @@ enum Command {
         /// When the runs end, draw the plots and write report.md (as `runner report`).
         #[arg(long)]
         report: bool,
+        /// Label every run (repeatable): KEY=VALUE, added to the scenario's `labels:`
+        /// and winning over them.
+        #[arg(long = "label", value_name = "KEY=VALUE", value_parser = crate::provenance::parse_label)]
+        labels: Vec<(String, String)>,
     },
     /// Draw a results directory's sweep (SVG and PNG plots) and write its report.md.
     Report {
         /// Results directory written by `runner run`.
         dir: PathBuf,
     },
+    /// Compare results: per-metric deltas, significance with repeats, a regression gate
+    /// (exit 4).
+    Diff(Box<crate::diff::DiffArgs>),
     /// Print the runs a scenario expands to, without sending anything.
     Plan {
         /// Scenario file.
@@ -135,6 +142,7 @@ fn execute(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Bench(_) => unreachable!("`bench` is run from `main`"),
         Command::Report { dir } => Ok(crate::report::plot::command(&dir)),
+        Command::Diff(args) => Ok(crate::diff::main(&args)),
         Command::Schema => {
             println!("{}", schema_text());
             Ok(0)
@@ -163,10 +171,16 @@ fn execute(cli: Cli) -> Result<i32> {
             output,
             fresh,
             report,
+            labels,
         } => {
             let loaded = scenario::load(&file)?;
             let p = plan::build(&loaded.scenario);
-            let opts = RunOptions { output, fresh };
+            let opts = RunOptions {
+                output,
+                fresh,
+                labels,
+                scenario_file: Some(loaded.path),
+            };
             let outcome = runtime()?.block_on(run::run(&loaded.scenario, &p, &opts))?;
             if report && crate::report::plot::command(&outcome.dir) != 0 {
                 return Ok(1);

@@ -12,6 +12,7 @@ use crate::engine::{self, Target};
 use crate::metrics;
 use crate::plan::Plan;
 use crate::protocol;
+use crate::provenance;
 use crate::record::RequestRecord;
 use crate::report::{self, Results, RunInfo};
 use crate::scenario::{Dataset, Family, Scenario};
@@ -27,6 +28,10 @@ pub struct RunOptions {
     pub output: Option<PathBuf>,
     /// Truncate earlier results instead of appending.
     pub fresh: bool,
+    /// `--label KEY=VALUE` flags; they win over the scenario's `labels:`.
+    pub labels: Vec<(String, String)>,
+    /// The scenario file, for its git commit in the provenance.
+    pub scenario_file: Option<PathBuf>,
 }
 
 /// How a whole sweep went.
@@ -139,7 +144,10 @@ impl RunSink for ResultsSink<'_> {
 pub async fn run(s: &Scenario, plan: &Plan, opts: &RunOptions) -> Result<SweepOutcome> {
     let dir = opts.output.clone().unwrap_or_else(|| s.output_dir());
     let mut results = Results::open(&dir, s.output.details, opts.fresh)?;
-    let mut outcome = execute(s, plan, &mut ResultsSink(&mut results)).await?;
+    let mut s = s.clone();
+    s.labels.extend(opts.labels.iter().cloned());
+    let origin = provenance::invocation(opts.scenario_file.as_deref());
+    let mut outcome = execute_with(&s, plan, &mut ResultsSink(&mut results), origin).await?;
     outcome.dir = results.dir().to_owned();
     eprintln!("\nresults: {}", outcome.dir.join("runs.jsonl").display());
     Ok(outcome)
@@ -148,6 +156,17 @@ pub async fn run(s: &Scenario, plan: &Plan, opts: &RunOptions) -> Result<SweepOu
 /// Run every run of `plan`, reporting each to `sink`: start embedded servers, reach remote
 /// targets, build every dataset, then run one after another.
 pub async fn execute(s: &Scenario, plan: &Plan, sink: &mut dyn RunSink) -> Result<SweepOutcome> {
+    execute_with(s, plan, sink, provenance::invocation(None)).await
+}
+
+/// [`execute`] with the invocation's provenance (host, runner version, scenario file and
+/// commit) to stamp on every run.
+pub async fn execute_with(
+    s: &Scenario,
+    plan: &Plan,
+    sink: &mut dyn RunSink,
+    origin: serde_json::Map<String, serde_json::Value>,
+) -> Result<SweepOutcome> {
     let tokenizer = Tokenizer::for_scenario(s)?;
     let client = engine::client_for(&s.request)?;
     let mut servers = Vec::new();
@@ -161,7 +180,7 @@ pub async fn execute(s: &Scenario, plan: &Plan, sink: &mut dyn RunSink) -> Resul
             return Err(e);
         }
     };
-    let outcome = sweep(s, plan, &targets, &tokenizer, sink).await;
+    let outcome = sweep(s, plan, &targets, &tokenizer, sink, &origin).await;
     for server in servers {
         server.stop().await;
     }
@@ -174,6 +193,7 @@ async fn sweep(
     targets: &[Arc<Target>],
     tokenizer: &Tokenizer,
     sink: &mut dyn RunSink,
+    origin: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<SweepOutcome> {
     // Every dataset is built before the first run, so a missing file fails before any load.
     let mut workloads: HashMap<usize, Vec<RequestSpec>> = HashMap::new();
@@ -190,6 +210,7 @@ async fn sweep(
         workloads.insert(spec.dataset, built);
     }
     let mut outcome = SweepOutcome::default();
+    let mut servers: HashMap<usize, serde_json::Value> = HashMap::new();
     let n = plan.runs.len();
     for spec in &plan.runs {
         eprintln!("\n[{}/{n}] {}", spec.index + 1, spec.id);
@@ -210,6 +231,10 @@ async fn sweep(
         target
             .check(requests)
             .with_context(|| format!("run {}: cannot build request bodies", spec.id))?;
+        if let std::collections::hash_map::Entry::Vacant(e) = servers.entry(spec.target) {
+            e.insert(provenance::probe_server(&target).await);
+        }
+        let started_at = provenance::now_rfc3339();
         let cap = spec.max_concurrency.limit();
         let warm = s.load.warmup_requests;
         if warm > 0 && !requests.is_empty() {
@@ -269,6 +294,16 @@ async fn sweep(
             seed: spec.seed,
             random: dataset.random_lens(),
             cache_report: s.output.cache_report,
+            stamp: provenance::Stamp {
+                started_at,
+                invocation_id: provenance::invocation_id().to_owned(),
+                labels: s.labels.clone(),
+                provenance: {
+                    let mut p = origin.clone();
+                    p.insert("server".into(), servers[&spec.target].clone());
+                    serde_json::Value::Object(p)
+                },
+            },
         };
         if summary.completed == 0 {
             outcome.all_failed.push(spec.id.clone());

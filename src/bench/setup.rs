@@ -235,6 +235,14 @@ pub fn build(args: &BenchArgs, given: &dyn Fn(&str) -> bool) -> Result<Setup, Us
             details: args.output.output_details,
             cache_report: args.output.cache_report,
         },
+        // bench_serving's `--tag` is the label `tag`.
+        labels: args
+            .output
+            .tag
+            .iter()
+            .map(|t| ("tag".to_owned(), t.clone()))
+            .collect(),
+        gate: None,
     };
     let yaml = to_yaml(&scenario);
     let scenario = scenario::load_str(&yaml, "runner bench", scenario::locate::Format::Yaml)

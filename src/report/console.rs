@@ -246,6 +246,7 @@ mod tests {
             seed: 1,
             random: None,
             cache_report: false,
+            stamp: Default::default(),
         };
         let s = Summary {
             completed: 10,
@@ -333,6 +334,7 @@ mod tests {
             seed: 1,
             random: None,
             cache_report: false,
+            stamp: Default::default(),
         };
         let s = Summary {
             total_input: 300,

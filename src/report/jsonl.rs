@@ -85,6 +85,10 @@ pub fn result_json(info: &RunInfo, s: &Summary) -> Map<String, Value> {
     put("dataset", json!(info.dataset));
     put("seed", json!(info.seed));
     put("runner_version", json!(env!("CARGO_PKG_VERSION")));
+    put("started_at", json!(info.stamp.started_at));
+    put("invocation_id", json!(info.stamp.invocation_id));
+    put("labels", json!(info.stamp.labels));
+    put("provenance", info.stamp.provenance.clone());
     put("failed", json!(s.failed));
     put("failures", json!(s.failures));
     put("output_len_assumed", json!(s.output_len_assumed));

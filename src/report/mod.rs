@@ -45,6 +45,8 @@ pub struct RunInfo {
     pub random: Option<(u32, u32, f64)>,
     /// Report prefix-cache hits (`output.cache_report`, bench_serving's `--cache-report`).
     pub cache_report: bool,
+    /// Start time, invocation id, labels and provenance.
+    pub stamp: crate::provenance::Stamp,
 }
 
 /// The results directory with its files open for appending.

@@ -13,6 +13,7 @@ pub mod fault;
 pub mod load;
 pub mod locate;
 mod problem;
+mod regress;
 mod request;
 mod semantic;
 pub mod template;
@@ -30,6 +31,7 @@ pub use embedded::{Preset, SimConfig};
 pub use fault::{Fault, FaultKind};
 pub use load::{LoadError, Loaded, load, load_str};
 pub use problem::Problem;
+pub use regress::{Gate, GateRule};
 pub use request::*;
 
 /// A benchmark scenario: targets × datasets × load levels, run one after another.
@@ -74,6 +76,13 @@ pub struct Scenario {
     /// Where results are written.
     #[serde(default)]
     pub output: OutputOptions,
+    /// Labels written on every run (`labels` in runs.jsonl and summary.csv), e.g.
+    /// `{ server: sglang-0.5.3, gpu: h100 }`; `runner run --label KEY=VALUE` adds or replaces.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    /// Regression gate applied by `runner diff --scenario FILE` (exit 4 when crossed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gate: Option<Gate>,
 }
 
 fn default_seed() -> u64 {

@@ -1,5 +1,5 @@
 //! Informational and control endpoints, in SGLang's (and where noted vLLM's) shapes:
-//! `/v1/models`, `/health`, `/model_info`, `/server_info`, `/flush_cache`,
+//! `/v1/models`, `/health`, `/model_info`, `/server_info`, `/version` (vLLM), `/flush_cache`,
 //! `/reset_prefix_cache` (vLLM), `/start_profile`, `/stop_profile`, `/metrics`.
 
 use std::collections::HashMap;
@@ -17,6 +17,11 @@ use super::super::Timing;
 
 pub async fn health() -> StatusCode {
     StatusCode::OK
+}
+
+/// `/version` (vLLM's shape): the runner version.
+pub async fn version() -> Response {
+    axum::Json(json!({"version": env!("CARGO_PKG_VERSION")})).into_response()
 }
 
 pub async fn models(State(sim): State<Arc<Sim>>) -> Response {

@@ -63,6 +63,7 @@ pub(super) fn router(sim: Arc<Sim>) -> Router {
         .route("/get_model_info", get(admin::model_info))
         .route("/server_info", get(admin::server_info))
         .route("/get_server_info", get(admin::server_info))
+        .route("/version", get(admin::version))
         .route(
             "/flush_cache",
             get(admin::flush_cache).post(admin::flush_cache),

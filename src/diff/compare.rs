@@ -1,0 +1,172 @@
+//! The comparison: for every point of the baseline and every metric, the baseline's value
+//! and, per other input, its value, the change and a verdict by the metric's direction.
+//! With repeats on both sides the values are means with 95 % CIs and the verdict needs
+//! Welch's test to say p < 0.05.
+//!
+//! In: the baseline's and the other inputs' [`Points`], the metrics. Out: [`Line`]s.
+
+use super::join::{Point, Points};
+use super::metric::{Direction, direction};
+use super::stats::{ALPHA, Stat, welch};
+
+/// What a change means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Moved the good way.
+    Better,
+    /// Moved the bad way.
+    Worse,
+    /// Within the `--same-within` band (single runs) or exactly equal.
+    Same,
+    /// Moved, for a metric with no better direction.
+    Changed,
+    /// Repeats on both sides, and Welch's test found no significant difference.
+    NoSignificantChange,
+}
+
+impl Verdict {
+    /// As printed.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Better => "better",
+            Verdict::Worse => "worse",
+            Verdict::Same => "same",
+            Verdict::Changed => "changed",
+            Verdict::NoSignificantChange => "no significant change",
+        }
+    }
+}
+
+/// One metric of one point in one non-baseline input.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cell {
+    /// The input's value(s).
+    pub new: Stat,
+    /// new − base (means).
+    pub delta: f64,
+    /// Change in percent of the base; `None` when the base is 0.
+    pub pct: Option<f64>,
+    /// The call.
+    pub verdict: Verdict,
+    /// Welch's p-value, with repeats on both sides.
+    pub p: Option<f64>,
+}
+
+/// One point × metric row of the table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    /// The point's key (run id).
+    pub key: String,
+    /// The metric.
+    pub metric: String,
+    /// The baseline's value(s); `None` when the baseline lacks the metric.
+    pub base: Option<Stat>,
+    /// Per non-baseline input, `None` when it lacks the point or the metric.
+    pub cells: Vec<Option<Cell>>,
+}
+
+fn stat(point: &Point, metric: &str) -> Option<Stat> {
+    let values: Vec<f64> = point.rows.iter().filter_map(|r| r.num(metric)).collect();
+    (!values.is_empty()).then(|| Stat::of(&values))
+}
+
+/// Compare `base` with the value of the same point in another input.
+pub fn cell(metric: &str, base: &Stat, new: Stat, same_within_pct: f64) -> Cell {
+    let delta = new.mean - base.mean;
+    let pct = (base.mean != 0.0).then(|| delta / base.mean.abs() * 100.0);
+    let p = welch(base, &new).map(|w| w.p);
+    let moved = match (p, pct) {
+        (Some(p), _) => p < ALPHA,
+        (None, Some(pct)) => pct.abs() >= same_within_pct,
+        (None, None) => delta != 0.0,
+    };
+    let verdict = match (moved, direction(metric)) {
+        (false, _) if p.is_some() => Verdict::NoSignificantChange,
+        (false, _) => Verdict::Same,
+        (true, Direction::Neutral) => Verdict::Changed,
+        (true, Direction::HigherIsBetter) if delta > 0.0 => Verdict::Better,
+        (true, Direction::LowerIsBetter) if delta < 0.0 => Verdict::Better,
+        (true, _) => Verdict::Worse,
+    };
+    Cell {
+        new,
+        delta,
+        pct,
+        verdict,
+        p,
+    }
+}
+
+/// Every line: the baseline's points in order, each metric in order.
+pub fn lines(
+    base: &Points,
+    others: &[&Points],
+    metrics: &[String],
+    same_within_pct: f64,
+) -> Vec<Line> {
+    let mut out = Vec::new();
+    for point in &base.points {
+        for m in metrics {
+            let b = stat(point, m);
+            let cells = others
+                .iter()
+                .map(|o| {
+                    let new = stat(o.get(&point.key)?, m)?;
+                    Some(cell(m, b.as_ref()?, new, same_within_pct))
+                })
+                .collect();
+            out.push(Line {
+                key: point.key.clone(),
+                metric: m.clone(),
+                base: b,
+                cells,
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn single_runs_judged_by_direction_and_band() {
+        let b = Stat::of(&[100.0]);
+        let c = cell("p99_ttft_ms", &b, Stat::of(&[130.0]), 1.0);
+        assert_eq!(
+            (c.delta, c.pct, c.verdict),
+            (30.0, Some(30.0), Verdict::Worse)
+        );
+        let c = cell("output_throughput", &b, Stat::of(&[130.0]), 1.0);
+        assert_eq!(c.verdict, Verdict::Better);
+        let c = cell("output_throughput", &b, Stat::of(&[100.5]), 1.0);
+        assert_eq!(c.verdict, Verdict::Same);
+        let c = cell("concurrency", &b, Stat::of(&[90.0]), 1.0);
+        assert_eq!(c.verdict, Verdict::Changed);
+        let c = cell("failed", &Stat::of(&[0.0]), Stat::of(&[2.0]), 1.0);
+        assert_eq!((c.pct, c.verdict), (None, Verdict::Worse));
+    }
+
+    #[test]
+    fn repeats_need_significance() {
+        // p = 0.0805 (see stats): not significant although the mean rose 67 %.
+        let b = Stat::of(&[1.0, 2.0, 3.0, 4.0, 5.0]);
+        let c = cell(
+            "mean_ttft_ms",
+            &b,
+            Stat::of(&[3.0, 4.0, 5.0, 6.0, 7.0]),
+            1.0,
+        );
+        assert_eq!(c.verdict, Verdict::NoSignificantChange);
+        assert!((c.p.unwrap() - 0.0805).abs() < 1e-3);
+        let c = cell(
+            "mean_ttft_ms",
+            &b,
+            Stat::of(&[11.0, 12.0, 13.0, 14.0, 15.0]),
+            1.0,
+        );
+        assert_eq!(c.verdict, Verdict::Worse);
+        assert!(c.p.unwrap() < 1e-4);
+    }
+}

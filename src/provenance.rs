@@ -1,0 +1,231 @@
+//! Where a result came from, stamped on every run line: the invocation (a random id shared by
+//! every run of one `runner run`), the run's start time (RFC 3339, UTC), the labels, and what
+//! could be learnt of the host, the scenario file's git commit and the server's version and
+//! model.
+//!
+//! In: the scenario file's path, a target. Out: a [`Stamp`] per run. Every probe is best
+//! effort with a short timeout: provenance never fails a run.
+
+use std::collections::BTreeMap;
+use std::hash::{BuildHasher, Hasher};
+use std::path::Path;
+use std::sync::OnceLock;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::{Map, Value, json};
+
+use crate::engine::Target;
+
+/// Per-run provenance written into `runs.jsonl` and `summary.csv`.
+#[derive(Debug, Clone, Default)]
+pub struct Stamp {
+    /// When the run started, RFC 3339 UTC (`2026-11-30T11:05:00.123Z`).
+    pub started_at: String,
+    /// Shared by every run of one invocation ([`invocation_id`]).
+    pub invocation_id: String,
+    /// The scenario's `labels:` with `--label` flags applied.
+    pub labels: BTreeMap<String, String>,
+    /// Host, runner version, scenario file and commit, server version and model.
+    pub provenance: Value,
+}
+
+/// A random id for this process's invocation (12 hex digits), the same for every run.
+pub fn invocation_id() -> &'static str {
+    static ID: OnceLock<String> = OnceLock::new();
+    ID.get_or_init(|| {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u128(now_unix().as_nanos());
+        h.write_u32(std::process::id());
+        format!("{:012x}", h.finish() & 0xffff_ffff_ffff)
+    })
+}
+
+fn now_unix() -> Duration {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+}
+
+/// The current time as RFC 3339 UTC with milliseconds.
+pub fn now_rfc3339() -> String {
+    rfc3339(now_unix())
+}
+
+/// A time since the Unix epoch as RFC 3339 UTC with milliseconds.
+pub fn rfc3339(t: Duration) -> String {
+    let secs = t.as_secs();
+    let (y, mo, d) = crate::bench::output::civil_from_days((secs / 86_400) as i64);
+    let s = secs % 86_400;
+    format!(
+        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        s / 3600,
+        s / 60 % 60,
+        s % 60,
+        t.subsec_millis()
+    )
+}
+
+/// This machine's name: `$HOSTNAME`, else the kernel's, else `/etc/hostname`.
+pub fn host() -> Option<String> {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+}
+
+/// The git commit of the repository holding `file` and whether the file has uncommitted
+/// changes; `None` outside a repository or without git.
+pub fn scenario_commit(file: &Path) -> Option<(String, bool)> {
+    let dir = file.parent().filter(|d| !d.as_os_str().is_empty());
+    let dir = dir.unwrap_or(Path::new("."));
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .stderr(std::process::Stdio::null())
+            .output()
+            .ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    };
+    let commit = git(&["rev-parse", "HEAD"])?;
+    let name = file.file_name()?.to_string_lossy().into_owned();
+    let dirty = git(&["status", "--porcelain", "--", &name]).is_some_and(|s| !s.is_empty());
+    Some((commit, dirty))
+}
+
+/// What does not change between the runs of one invocation: host, runner version, the
+/// scenario file and its commit.
+pub fn invocation(scenario_file: Option<&Path>) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("host".into(), json!(host()));
+    m.insert("runner_version".into(), json!(env!("CARGO_PKG_VERSION")));
+    if let Some(f) = scenario_file {
+        m.insert("scenario_file".into(), json!(f.display().to_string()));
+        let commit = scenario_commit(f);
+        m.insert(
+            "scenario_commit".into(),
+            json!(commit.as_ref().map(|c| &c.0)),
+        );
+        m.insert("scenario_dirty".into(), json!(commit.map(|c| c.1)));
+    }
+    m
+}
+
+/// Timeout of each probe.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
+async fn get_json(t: &Target, path: &str) -> Option<Value> {
+    let resp = t
+        .client
+        .get(format!("{}{path}", t.base_url))
+        .headers(t.headers.clone())
+        .timeout(PROBE_TIMEOUT)
+        .send()
+        .await
+        .ok()?;
+    if !resp.status().is_success() {
+        return None;
+    }
+    resp.json().await.ok()
+}
+
+fn str_at<'a>(v: &'a Value, keys: &[&str]) -> Option<&'a str> {
+    keys.iter()
+        .find_map(|k| v[*k].as_str().filter(|s| !s.is_empty()))
+}
+
+/// Ask the server what it is: SGLang `/server_info` (or `/get_server_info`), vLLM
+/// `/version`, llama.cpp `/props`, and `/v1/models`, concurrently with a 2 s timeout each.
+/// Out: `{"kind", "version", "model", "from": [endpoints that answered]}`, nulls when nothing
+/// said.
+pub async fn probe_server(t: &Target) -> Value {
+    let (info, version, props, models) = futures_util::join!(
+        async {
+            match get_json(t, "/server_info").await {
+                Some(v) => Some(v),
+                None => get_json(t, "/get_server_info").await,
+            }
+        },
+        get_json(t, "/version"),
+        get_json(t, "/props"),
+        get_json(t, "/v1/models"),
+    );
+    let mut from = Vec::new();
+    let (mut kind, mut ver, mut model) = (None, None, None);
+    if let Some(v) = &info {
+        from.push("/server_info");
+        kind = Some("sglang");
+        ver = str_at(v, &["version"]).map(str::to_owned);
+        model = str_at(v, &["served_model_name", "model_path"]).map(str::to_owned);
+    }
+    if let Some(v) = &version {
+        from.push("/version");
+        kind = kind.or(Some("vllm"));
+        ver = ver.or_else(|| str_at(v, &["version"]).map(str::to_owned));
+    }
+    if let Some(v) = &props {
+        from.push("/props");
+        kind = kind.or(Some("llama.cpp"));
+        ver = ver.or_else(|| str_at(v, &["build_info", "version"]).map(str::to_owned));
+        model = model.or_else(|| str_at(v, &["model_alias", "model_path"]).map(str::to_owned));
+    }
+    if let Some(v) = &models {
+        from.push("/v1/models");
+        let first = &v["data"][0];
+        model = model.or_else(|| str_at(first, &["id"]).map(str::to_owned));
+        kind = kind.or_else(|| match str_at(first, &["owned_by"]) {
+            Some("vllm") => Some("vllm"),
+            Some("sglang") => Some("sglang"),
+            Some("llamacpp") => Some("llama.cpp"),
+            _ => None,
+        });
+    }
+    json!({"kind": kind, "version": ver, "model": model, "from": from})
+}
+
+/// Parse `KEY=VALUE` (`--label`).
+pub fn parse_label(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_owned(), v.to_owned())),
+        _ => Err(format!(
+            "`{s}` is not KEY=VALUE (e.g. --label server=sglang-0.5.3)"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_formats_utc_with_millis() {
+        assert_eq!(rfc3339(Duration::ZERO), "1970-01-01T00:00:00.000Z");
+        // 2024-02-29 is day 19782: 19782 * 86400 = 1_709_164_800.
+        let t = Duration::from_millis(1_709_164_800_000 + 13 * 3_600_000 + 5 * 60_000 + 9_042);
+        assert_eq!(rfc3339(t), "2024-02-29T13:05:09.042Z");
+    }
+
+    #[test]
+    fn invocation_id_is_stable_hex() {
+        let id = invocation_id();
+        assert_eq!(id.len(), 12);
+        assert!(id.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_eq!(invocation_id(), id);
+    }
+
+    #[test]
+    fn labels_parse() {
+        assert_eq!(
+            parse_label("gpu=h100").unwrap(),
+            ("gpu".into(), "h100".into())
+        );
+        assert_eq!(parse_label("a=b=c").unwrap(), ("a".into(), "b=c".into()));
+        assert!(parse_label("nokey").is_err());
+        assert!(parse_label("=v").is_err());
+    }
+}
