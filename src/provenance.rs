@@ -155,26 +155,42 @@ pub async fn probe_server(t: &Target) -> Value {
         get_json(t, "/props"),
         get_json(t, "/v1/models"),
     );
+    describe_server(
+        info.as_ref(),
+        version.as_ref(),
+        props.as_ref(),
+        models.as_ref(),
+    )
+}
+
+/// What the answers of `/server_info`, `/version`, `/props` and `/v1/models` say about the
+/// server (each `None` when it did not answer 200 with JSON).
+pub fn describe_server(
+    info: Option<&Value>,
+    version: Option<&Value>,
+    props: Option<&Value>,
+    models: Option<&Value>,
+) -> Value {
     let mut from = Vec::new();
     let (mut kind, mut ver, mut model) = (None, None, None);
-    if let Some(v) = &info {
+    if let Some(v) = info {
         from.push("/server_info");
         kind = Some("sglang");
         ver = str_at(v, &["version"]).map(str::to_owned);
         model = str_at(v, &["served_model_name", "model_path"]).map(str::to_owned);
     }
-    if let Some(v) = &version {
+    if let Some(v) = version {
         from.push("/version");
         kind = kind.or(Some("vllm"));
         ver = ver.or_else(|| str_at(v, &["version"]).map(str::to_owned));
     }
-    if let Some(v) = &props {
+    if let Some(v) = props {
         from.push("/props");
         kind = kind.or(Some("llama.cpp"));
         ver = ver.or_else(|| str_at(v, &["build_info", "version"]).map(str::to_owned));
         model = model.or_else(|| str_at(v, &["model_alias", "model_path"]).map(str::to_owned));
     }
-    if let Some(v) = &models {
+    if let Some(v) = models {
         from.push("/v1/models");
         let first = &v["data"][0];
         model = model.or_else(|| str_at(first, &["id"]).map(str::to_owned));
@@ -216,6 +232,39 @@ mod tests {
         assert_eq!(id.len(), 12);
         assert!(id.chars().all(|c| c.is_ascii_hexdigit()));
         assert_eq!(invocation_id(), id);
+    }
+
+    #[test]
+    fn servers_describe_themselves() {
+        // SGLang: /server_info has both; /v1/models agrees.
+        let info = json!({"version": "0.5.3", "served_model_name": "llama", "model_path": "/m"});
+        let models = json!({"data": [{"id": "llama", "owned_by": "sglang"}]});
+        assert_eq!(
+            describe_server(Some(&info), None, None, Some(&models)),
+            json!({"kind": "sglang", "version": "0.5.3", "model": "llama",
+                "from": ["/server_info", "/v1/models"]})
+        );
+        // vLLM: /version and /v1/models.
+        let v = json!({"version": "0.11.0"});
+        let models = json!({"data": [{"id": "Qwen/Qwen3-8B", "owned_by": "vllm"}]});
+        assert_eq!(
+            describe_server(None, Some(&v), None, Some(&models)),
+            json!({"kind": "vllm", "version": "0.11.0", "model": "Qwen/Qwen3-8B",
+                "from": ["/version", "/v1/models"]})
+        );
+        // llama.cpp: /props has the build and the model file.
+        let props = json!({"build_info": "b6500-0123abc", "model_path": "/m/q4.gguf"});
+        let models = json!({"data": [{"id": "q4.gguf", "owned_by": "llamacpp"}]});
+        assert_eq!(
+            describe_server(None, None, Some(&props), Some(&models)),
+            json!({"kind": "llama.cpp", "version": "b6500-0123abc", "model": "/m/q4.gguf",
+                "from": ["/props", "/v1/models"]})
+        );
+        // Nothing answered.
+        assert_eq!(
+            describe_server(None, None, None, None),
+            json!({"kind": null, "version": null, "model": null, "from": []})
+        );
     }
 
     #[test]

@@ -119,16 +119,18 @@ pub fn text(r: &Report, colour: bool) -> String {
         for (i, (c, w)) in cells.iter().zip(&width).enumerate() {
             let pad = w - c.chars().count();
             let verdict_col = i >= 6 && (i - 6) % 4 == 0;
-            let padded = if i >= 2 && !verdict_col {
-                format!("{}{c}", " ".repeat(pad))
-            } else {
-                format!("{c}{}", " ".repeat(pad))
-            };
-            // The verdict columns are 6, 10, …: colour them.
+            // The verdict columns are 6, 10, …: colour them (the text, not the padding).
             let v = verdict_col
                 .then(|| verdicts.get((i - 6) / 4).copied().flatten())
                 .flatten();
-            s.push_str(&paint(&padded, v, colour));
+            let body = paint(c, v, colour);
+            if i >= 2 && !verdict_col {
+                s.push_str(&" ".repeat(pad));
+                s.push_str(&body);
+            } else {
+                s.push_str(&body);
+                s.push_str(&" ".repeat(pad));
+            }
             s.push_str("  ");
         }
         s.trim_end().to_owned()
@@ -219,4 +221,61 @@ pub fn markdown(r: &Report) -> String {
     }
     out.push_str(&footer(r, "- "));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::compare::{Line, cell};
+    use super::*;
+
+    fn report() -> Report {
+        let line = |metric: &str, b: f64, n: f64| {
+            let base = Stat::of(&[b]);
+            Line {
+                key: "t/d/rate=1".into(),
+                metric: metric.into(),
+                base: Some(base),
+                cells: vec![Some(cell(metric, &base, Stat::of(&[n]), 1.0))],
+            }
+        };
+        Report {
+            inputs: vec!["old".into(), "new".into()],
+            key: "run_id".into(),
+            lines: vec![
+                line("p99_ttft_ms", 100.0, 120.0),
+                line("output_throughput", 50.0, 60.0),
+            ],
+            unmatched: vec![],
+            notes: vec![],
+            rules: vec![],
+            failures: vec![],
+        }
+    }
+
+    #[test]
+    fn text_is_aligned_and_coloured_only_when_asked() {
+        let plain = text(&report(), false);
+        assert!(!plain.contains('\x1b'));
+        let rows: Vec<&str> = plain
+            .lines()
+            .filter(|l| l.contains("ms") || l.contains("put"))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                "t/d/rate=1  p99_ttft_ms        100.00  120.00  +20.00  +20.0 %  worse",
+                "            output_throughput   50.00   60.00  +10.00  +20.0 %  better",
+            ]
+        );
+        let coloured = text(&report(), true);
+        assert!(coloured.contains("\x1b[31mworse\x1b[0m"), "{coloured}");
+        assert!(coloured.contains("\x1b[32mbetter"), "{coloured}");
+    }
+
+    #[test]
+    fn markdown_is_a_table() {
+        let md = markdown(&report());
+        assert!(md.contains("| run | metric | base | new | Δ | Δ % | verdict |\n| --- | --- | ---: | ---: | ---: | ---: | ---: |\n| `t/d/rate=1` | p99_ttft_ms | 100.00 | 120.00 | +20.00 | +20.0 % | **worse** |\n"), "{md}");
+        assert!(md.contains("- gate: no rules"), "{md}");
+    }
 }
