@@ -16,7 +16,7 @@ pub enum Verdict {
     Better,
     /// Moved the bad way.
     Worse,
-    /// Within the `--same-within` band (single runs) or exactly equal.
+    /// Within the `--same-within` band (a significant change too, with repeats).
     Same,
     /// Moved, for a metric with no better direction.
     Changed,
@@ -75,18 +75,15 @@ pub fn cell(metric: &str, base: &Stat, new: Stat, same_within_pct: f64) -> Cell 
     let delta = new.mean - base.mean;
     let pct = (base.mean != 0.0).then(|| delta / base.mean.abs() * 100.0);
     let p = welch(base, &new).map(|w| w.p);
-    let moved = match (p, pct) {
-        (Some(p), _) => p < ALPHA,
-        (None, Some(pct)) => pct.abs() >= same_within_pct,
-        (None, None) => delta != 0.0,
-    };
-    let verdict = match (moved, direction(metric)) {
-        (false, _) if p.is_some() => Verdict::NoSignificantChange,
-        (false, _) => Verdict::Same,
-        (true, Direction::Neutral) => Verdict::Changed,
-        (true, Direction::HigherIsBetter) if delta > 0.0 => Verdict::Better,
-        (true, Direction::LowerIsBetter) if delta < 0.0 => Verdict::Better,
-        (true, _) => Verdict::Worse,
+    // Beyond the band of "same"; with repeats the change must also be significant.
+    let beyond = pct.map_or(delta != 0.0, |pct| pct.abs() >= same_within_pct);
+    let verdict = match (p, beyond, direction(metric)) {
+        (Some(p), _, _) if p >= ALPHA => Verdict::NoSignificantChange,
+        (_, false, _) => Verdict::Same,
+        (_, true, Direction::Neutral) => Verdict::Changed,
+        (_, true, Direction::HigherIsBetter) if delta > 0.0 => Verdict::Better,
+        (_, true, Direction::LowerIsBetter) if delta < 0.0 => Verdict::Better,
+        (_, true, _) => Verdict::Worse,
     };
     Cell {
         new,
@@ -168,5 +165,10 @@ mod tests {
         );
         assert_eq!(c.verdict, Verdict::Worse);
         assert!(c.p.unwrap() < 1e-4);
+        // Significant (p ≈ 0.0001) but 0.2 %: inside the band, same.
+        let b = Stat::of(&[100.0, 100.01, 99.99]);
+        let c = cell("mean_ttft_ms", &b, Stat::of(&[100.2, 100.21, 100.19]), 1.0);
+        assert!(c.p.unwrap() < ALPHA);
+        assert_eq!(c.verdict, Verdict::Same);
     }
 }

@@ -58,7 +58,8 @@ pub struct DiffArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Single runs: a change smaller than this many percent is "same".
+    /// A change smaller than this many percent is "same" (with repeats: even when
+    /// significant).
     #[arg(long, default_value_t = 1.0, value_name = "PCT")]
     pub same_within: f64,
 }
