@@ -147,6 +147,27 @@ pub fn build(args: &DiffArgs) -> Result<Report, String> {
                 .join(", ")
         ));
     }
+    // A gate rule always sees its metrics, and a rule that names none of the inputs' metrics
+    // is an error rather than a gate that can never fail.
+    let mut metrics = metrics;
+    for r in &rules {
+        let hits: Vec<&String> = available
+            .iter()
+            .filter(|a| metric::glob(&r.metric, a))
+            .collect();
+        if hits.is_empty() {
+            return Err(format!(
+                "gate rule `{r}`: no input has a metric `{}`; check the name (e.g. p99_ttft_ms, \
+                 output_throughput)",
+                r.metric
+            ));
+        }
+        for h in hits {
+            if !metrics.contains(h) {
+                metrics.push(h.clone());
+            }
+        }
+    }
     let others: Vec<&join::Points> = grouped[1..].iter().collect();
     let lines = compare::lines(&grouped[0], &others, &metrics, args.same_within);
     let named: Vec<(String, &join::Points)> = names[1..]
