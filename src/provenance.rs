@@ -29,6 +29,27 @@ pub struct Stamp {
     pub provenance: Value,
 }
 
+impl Stamp {
+    /// A run's stamp: its start time, this invocation's id, the labels, and the invocation's
+    /// provenance ([`invocation`]) with what the run's server said of itself
+    /// ([`probe_server`]).
+    pub fn new(
+        started_at: String,
+        labels: &BTreeMap<String, String>,
+        origin: &Map<String, Value>,
+        server: &Value,
+    ) -> Stamp {
+        let mut p = origin.clone();
+        p.insert("server".into(), server.clone());
+        Stamp {
+            started_at,
+            invocation_id: invocation_id().to_owned(),
+            labels: labels.clone(),
+            provenance: Value::Object(p),
+        }
+    }
+}
+
 /// A random id for this process's invocation (12 hex digits), the same for every run.
 pub fn invocation_id() -> &'static str {
     static ID: OnceLock<String> = OnceLock::new();
@@ -139,28 +160,32 @@ fn str_at<'a>(v: &'a Value, keys: &[&str]) -> Option<&'a str> {
         .find_map(|k| v[*k].as_str().filter(|s| !s.is_empty()))
 }
 
-/// Ask the server what it is: SGLang `/server_info` (or `/get_server_info`), vLLM
-/// `/version`, llama.cpp `/props`, and `/v1/models`, concurrently with a 2 s timeout each.
-/// Out: `{"kind", "version", "model", "from": [endpoints that answered]}`, nulls when nothing
-/// said.
-pub async fn probe_server(t: &Target) -> Value {
-    let (info, version, props, models) = futures_util::join!(
-        async {
-            match get_json(t, "/server_info").await {
-                Some(v) => Some(v),
-                None => get_json(t, "/get_server_info").await,
-            }
-        },
-        get_json(t, "/version"),
-        get_json(t, "/props"),
-        get_json(t, "/v1/models"),
-    );
-    describe_server(
+/// Ask the server what it is, after its first run, with as few extra calls as possible:
+/// the run's `/server_info` answer (SGLang; else `/get_server_info`), vLLM's `/version`,
+/// llama.cpp's `/props`, and `/v1/models` only when none of those answered; 2 s timeout each.
+/// The model is the one the requests named when the server did not say. Out: `{"kind",
+/// "version", "model", "from": [endpoints that answered]}`, nulls when nothing said.
+pub async fn probe_server(t: &Target, server_info: Option<&Value>) -> Value {
+    let info = match server_info {
+        Some(v) => Some(v.clone()),
+        None => get_json(t, "/get_server_info").await,
+    };
+    let (version, props) = futures_util::join!(get_json(t, "/version"), get_json(t, "/props"));
+    let models = if info.is_none() && version.is_none() && props.is_none() {
+        get_json(t, "/v1/models").await
+    } else {
+        None
+    };
+    let mut d = describe_server(
         info.as_ref(),
         version.as_ref(),
         props.as_ref(),
         models.as_ref(),
-    )
+    );
+    if d["model"].is_null() && !t.model.is_empty() {
+        d["model"] = json!(t.model);
+    }
+    d
 }
 
 /// What the answers of `/server_info`, `/version`, `/props` and `/v1/models` say about the

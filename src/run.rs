@@ -231,9 +231,6 @@ async fn sweep(
         target
             .check(requests)
             .with_context(|| format!("run {}: cannot build request bodies", spec.id))?;
-        if let std::collections::hash_map::Entry::Vacant(e) = servers.entry(spec.target) {
-            e.insert(provenance::probe_server(&target).await);
-        }
         let started_at = provenance::now_rfc3339();
         let cap = spec.max_concurrency.limit();
         let warm = s.load.warmup_requests;
@@ -279,6 +276,10 @@ async fn sweep(
         metrics::count_tokens(&mut done.records, tokenizer);
         let mut summary = metrics::summarize(&done.records, done.duration_s, tokenizer);
         summary.server_info = target.server_info().await;
+        if let std::collections::hash_map::Entry::Vacant(e) = servers.entry(spec.target) {
+            let info = summary.server_info.as_ref();
+            e.insert(provenance::probe_server(&target, info).await);
+        }
         if t.backend.family() == Family::Sglang {
             summary.accept_length = summary.server_info.as_ref().and_then(engine::accept_length);
         }
@@ -294,16 +295,7 @@ async fn sweep(
             seed: spec.seed,
             random: dataset.random_lens(),
             cache_report: s.output.cache_report,
-            stamp: provenance::Stamp {
-                started_at,
-                invocation_id: provenance::invocation_id().to_owned(),
-                labels: s.labels.clone(),
-                provenance: {
-                    let mut p = origin.clone();
-                    p.insert("server".into(), servers[&spec.target].clone());
-                    serde_json::Value::Object(p)
-                },
-            },
+            stamp: provenance::Stamp::new(started_at, &s.labels, origin, &servers[&spec.target]),
         };
         if summary.completed == 0 {
             outcome.all_failed.push(spec.id.clone());
