@@ -3,8 +3,8 @@
 //! could be learnt of the host, the scenario file's git commit and the server's version and
 //! model.
 //!
-//! In: the scenario file's path, a target. Out: a [`Stamp`] per run. Every probe is best
-//! effort with a short timeout: provenance never fails a run.
+//! In: the scenario file's path, the server's answers (asked by `engine::probe`). Out: a
+//! [`Stamp`] per run. Everything is best effort: provenance never fails a run.
 
 use std::collections::BTreeMap;
 use std::hash::{BuildHasher, Hasher};
@@ -13,8 +13,6 @@ use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value, json};
-
-use crate::engine::Target;
 
 /// Per-run provenance written into `runs.jsonl` and `summary.csv`.
 #[derive(Debug, Clone, Default)]
@@ -75,7 +73,7 @@ pub fn now_rfc3339() -> String {
 /// A time since the Unix epoch as RFC 3339 UTC with milliseconds.
 pub fn rfc3339(t: Duration) -> String {
     let secs = t.as_secs();
-    let (y, mo, d) = crate::bench::output::civil_from_days((secs / 86_400) as i64);
+    let (y, mo, d) = civil_from_days((secs / 86_400) as i64);
     let s = secs % 86_400;
     format!(
         "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
@@ -84,6 +82,19 @@ pub fn rfc3339(t: Duration) -> String {
         s % 60,
         t.subsec_millis()
     )
+}
+
+/// Year, month, day of a day count since 1970-01-01 (Howard Hinnant's algorithm).
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 /// This machine's name: `$HOSTNAME`, else the kernel's, else `/etc/hostname`.
@@ -137,55 +148,9 @@ pub fn invocation(scenario_file: Option<&Path>) -> Map<String, Value> {
     m
 }
 
-/// Timeout of each probe.
-const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
-
-async fn get_json(t: &Target, path: &str) -> Option<Value> {
-    let resp = t
-        .client
-        .get(format!("{}{path}", t.base_url))
-        .headers(t.headers.clone())
-        .timeout(PROBE_TIMEOUT)
-        .send()
-        .await
-        .ok()?;
-    if !resp.status().is_success() {
-        return None;
-    }
-    resp.json().await.ok()
-}
-
 fn str_at<'a>(v: &'a Value, keys: &[&str]) -> Option<&'a str> {
     keys.iter()
         .find_map(|k| v[*k].as_str().filter(|s| !s.is_empty()))
-}
-
-/// Ask the server what it is, after its first run, with as few extra calls as possible:
-/// the run's `/server_info` answer (SGLang; else `/get_server_info`), vLLM's `/version`,
-/// llama.cpp's `/props`, and `/v1/models` only when none of those answered; 2 s timeout each.
-/// The model is the one the requests named when the server did not say. Out: `{"kind",
-/// "version", "model", "from": [endpoints that answered]}`, nulls when nothing said.
-pub async fn probe_server(t: &Target, server_info: Option<&Value>) -> Value {
-    let info = match server_info {
-        Some(v) => Some(v.clone()),
-        None => get_json(t, "/get_server_info").await,
-    };
-    let (version, props) = futures_util::join!(get_json(t, "/version"), get_json(t, "/props"));
-    let models = if info.is_none() && version.is_none() && props.is_none() {
-        get_json(t, "/v1/models").await
-    } else {
-        None
-    };
-    let mut d = describe_server(
-        info.as_ref(),
-        version.as_ref(),
-        props.as_ref(),
-        models.as_ref(),
-    );
-    if d["model"].is_null() && !t.model.is_empty() {
-        d["model"] = json!(t.model);
-    }
-    d
 }
 
 /// What the answers of `/server_info`, `/version`, `/props` and `/v1/models` say about the

@@ -278,7 +278,7 @@ async fn sweep(
         summary.server_info = target.server_info().await;
         if let std::collections::hash_map::Entry::Vacant(e) = servers.entry(spec.target) {
             let info = summary.server_info.as_ref();
-            e.insert(provenance::probe_server(&target, info).await);
+            e.insert(engine::probe_server(&target, info).await);
         }
         if t.backend.family() == Family::Sglang {
             summary.accept_length = summary.server_info.as_ref().and_then(engine::accept_length);

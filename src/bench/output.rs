@@ -12,6 +12,7 @@ use serde_json::{Map, Value, json};
 use super::args::{BenchArgs, DatasetArg};
 use super::goodput::Goodput;
 use crate::metrics::Summary;
+use crate::provenance::civil_from_days;
 use crate::record::RequestRecord;
 use crate::report::{self, RunInfo};
 
@@ -50,19 +51,6 @@ pub fn today_mmdd() -> String {
         .map_or(0, |d| d.as_secs());
     let (_, m, d) = civil_from_days((secs / 86_400) as i64);
     format!("{m:02}{d:02}")
-}
-
-/// Year, month, day of a day count since 1970-01-01 (Howard Hinnant's algorithm).
-pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 /// The result file, opened for appending before anything is sent.

@@ -12,6 +12,7 @@
 //! (bench_serving §4.6), and asks for usage so every turn's output length is measured.
 
 mod exchange;
+mod probe;
 mod server;
 mod target;
 
@@ -23,6 +24,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+pub use probe::probe_server;
 pub use server::{ServerError, accept_length, first_model, profile_body};
 pub use target::{Prepared, ROUTING_KEY_HEADER, Target, client, client_for};
 

@@ -13,7 +13,7 @@ pub mod fault;
 pub mod load;
 pub mod locate;
 mod problem;
-mod regress;
+pub mod regress;
 mod request;
 mod semantic;
 pub mod template;

@@ -7,6 +7,8 @@ use std::fmt;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::Problem;
+
 /// Limits `runner diff --scenario FILE` applies to the comparison (exit 4 when one is crossed).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -77,6 +79,18 @@ impl GateRule {
     }
 }
 
+/// Every rule of `gate.fail_on` that does not parse, at its field.
+pub fn problems(gate: &Gate) -> Vec<Problem> {
+    gate.fail_on
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| {
+            let e = GateRule::parse(r).err()?;
+            Some(Problem::new(format!("/gate/fail_on/{i}"), e))
+        })
+        .collect()
+}
+
 impl fmt::Display for GateRule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let sign = if self.increase { '+' } else { '-' };
@@ -114,6 +128,13 @@ mod tests {
         assert_eq!(r.to_string(), "mean_itl_ms:+20ms");
         let r = GateRule::parse("mean_itl_ms:+2.5").unwrap();
         assert_eq!(r.amount, 2.5);
+        let gate = Gate {
+            fail_on: vec!["p99_ttft_ms:+10%".into(), "p99_ttft_ms:10%".into()],
+        };
+        let p = problems(&gate);
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].pointer, "/gate/fail_on/1");
+        assert!(p[0].message.contains("needs a sign"), "{}", p[0].message);
         for bad in [
             "p99_ttft_ms",
             "p99_ttft_ms:10%",

@@ -110,6 +110,9 @@ pub fn problems(s: &Scenario) -> Vec<Problem> {
     for p in checks::request_problems(&s.request) {
         push(p.pointer, p.message, p.hint.as_deref());
     }
+    for p in s.gate.iter().flat_map(super::regress::problems) {
+        push(p.pointer, p.message, p.hint.as_deref());
+    }
     if s.sweep.mode == SweepMode::Zip
         && let Err(axes) = zip_len(s)
     {
