@@ -1,8 +1,8 @@
-//! The command line: `run`, `plan`, `validate`, `schema`, `dataset inspect`, `serve`, and
-//! `bench` (bench_serving's flags, see [`crate::bench`]).
+//! The command line: `run`, `diff`, `plan`, `validate`, `schema`, `dataset inspect`, `serve`,
+//! and `bench` (bench_serving's flags, see [`crate::bench`]).
 //!
 //! Exit codes are a contract: 0 ok, 1 runtime failure (including a run in which every
-//! request failed), 2 invalid usage or scenario.
+//! request failed), 2 invalid usage or scenario, 4 `diff` found a regression.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;

@@ -105,13 +105,19 @@ pub fn lines(
     for point in &base.points {
         for m in metrics {
             let b = stat(point, m);
-            let cells = others
+            let cells: Vec<Option<Cell>> = others
                 .iter()
                 .map(|o| {
                     let new = stat(o.get(&point.key)?, m)?;
                     Some(cell(m, b.as_ref()?, new, same_within_pct))
                 })
                 .collect();
+            let any_new = others
+                .iter()
+                .any(|o| o.get(&point.key).and_then(|p| stat(p, m)).is_some());
+            if b.is_none() && !any_new {
+                continue; // Neither side has this metric for this point.
+            }
             out.push(Line {
                 key: point.key.clone(),
                 metric: m.clone(),
