@@ -90,9 +90,11 @@ pub fn read(path: &Path) -> Result<Input, String> {
     };
     let text = std::fs::read_to_string(&file)
         .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    // CSV by name, or by content (`summary.csv.bak`): JSON lines start with `{`.
     let is_csv = file
         .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+        || !text.trim_start().starts_with('{');
     let rows = if is_csv {
         csv_rows(&text).map_err(|e| format!("{}: {e}", file.display()))?
     } else {
