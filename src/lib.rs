@@ -24,5 +24,6 @@ pub mod run;
 pub mod scenario;
 pub mod schedule;
 pub mod sim;
+pub mod stats;
 pub mod tokenizer;
 pub mod workload;

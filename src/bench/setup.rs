@@ -243,6 +243,7 @@ pub fn build(args: &BenchArgs, given: &dyn Fn(&str) -> bool) -> Result<Setup, Us
             .map(|t| ("tag".to_owned(), t.clone()))
             .collect(),
         gate: None,
+        repeat: 1,
     };
     let yaml = to_yaml(&scenario);
     let scenario = scenario::load_str(&yaml, "runner bench", scenario::locate::Format::Yaml)
@@ -328,6 +329,7 @@ fn load(
         flush_cache: l.flush_cache,
         flush_cache_timeout_s: l.flush_cache_timeout,
         profile: super::options::profile(args, given, notes)?,
+        ..Load::default()
     })
 }
 

@@ -12,6 +12,7 @@ pub mod embedded;
 pub mod fault;
 pub mod load;
 pub mod locate;
+mod long;
 mod problem;
 pub mod regress;
 mod request;
@@ -30,6 +31,7 @@ pub use dataset::*;
 pub use embedded::{Preset, SimConfig};
 pub use fault::{Fault, FaultKind};
 pub use load::{LoadError, Loaded, load, load_str};
+pub use long::{ERROR_RATE_MIN_FINISHED, Ramp, RampShape};
 pub use problem::Problem;
 pub use regress::{Gate, GateRule};
 pub use request::*;
@@ -83,6 +85,20 @@ pub struct Scenario {
     /// Regression gate applied by `runner diff --scenario FILE` (exit 4 when crossed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gate: Option<Gate>,
+    /// Run every point of the sweep this many times (run ids gain `/rep=K`); after the last
+    /// repeat of a point an aggregate line gives each metric's mean and 95 % confidence
+    /// interval.
+    #[serde(default = "default_repeat", skip_serializing_if = "is_one")]
+    #[schemars(range(min = 1))]
+    pub repeat: u32,
+}
+
+fn default_repeat() -> u32 {
+    1
+}
+
+fn is_one(n: &u32) -> bool {
+    *n == 1
 }
 
 fn default_seed() -> u64 {
@@ -215,6 +231,29 @@ pub struct Load {
     /// Profile the server during each measured run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<ProfileOptions>,
+    /// The rate ramp of `arrival: ramp` (then `request_rate` is not used).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ramp: Option<Ramp>,
+    /// Run for this many seconds instead of until the dataset's prompts are sent: prompts are
+    /// recycled, nothing is dispatched after this time, and in-flight requests finish.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.001))]
+    pub duration_s: Option<f64>,
+    /// Stop dispatching once this many requests have failed; in-flight requests finish and
+    /// the run is marked `"stopped": "error_budget"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub max_errors: Option<u64>,
+    /// Stop dispatching once the failed fraction of finished requests exceeds this (0..1),
+    /// checked from the 20th finished request on; marked `"stopped": "error_budget"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.0, max = 1.0))]
+    pub max_error_rate: Option<f64>,
+    /// Stop a run once the server is saturated: over the last 5 s the backlog (requests due
+    /// but not finished) grew on every 1 s sample by 10 % or more in total, while requests
+    /// completed slower than they came due. Marked `"stopped": "saturated"`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stop_on_saturation: bool,
 }
 
 fn default_flush_timeout() -> f64 {
@@ -232,6 +271,11 @@ impl Default for Load {
             flush_cache: false,
             flush_cache_timeout_s: default_flush_timeout(),
             profile: None,
+            ramp: None,
+            duration_s: None,
+            max_errors: None,
+            max_error_rate: None,
+            stop_on_saturation: false,
         }
     }
 }
@@ -257,6 +301,8 @@ pub enum Arrival {
     Constant,
     /// Each request at its dataset timestamp (`mooncake`), whatever the rate.
     Trace,
+    /// Poisson (gamma with `burstiness`) arrivals whose rate follows `load.ramp`.
+    Ramp,
 }
 
 /// How sweep axes combine.

@@ -107,6 +107,9 @@ pub fn problems(s: &Scenario) -> Vec<Problem> {
         ),
         _ => {}
     }
+    for (pointer, message, hint) in super::long::problems(&s.load) {
+        push(pointer, message, hint);
+    }
     for p in checks::request_problems(&s.request) {
         push(p.pointer, p.message, p.hint.as_deref());
     }
