@@ -2,7 +2,8 @@
 //! and `bench` (bench_serving's flags, see [`crate::bench`]).
 //!
 //! Exit codes are a contract: 0 ok, 1 runtime failure (including a run in which every
-//! request failed), 2 invalid usage or scenario, 4 `diff` found a regression.
+//! request failed), 2 invalid usage or scenario, 4 `diff` found a regression, 130
+//! interrupted (Ctrl-C).
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -33,7 +34,7 @@ enum Command {
         #[arg(long, short)]
         output: Option<PathBuf>,
         /// Replace earlier results in the directory instead of appending to them.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "resume")]
         fresh: bool,
         /// When the runs end, draw the plots and write report.md (as `runner report`).
         #[arg(long)]
@@ -42,6 +43,13 @@ enum Command {
         /// and winning over them.
         #[arg(long = "label", value_name = "KEY=VALUE", value_parser = crate::provenance::parse_label)]
         labels: Vec<(String, String)>,
+        /// Skip the runs the results directory already holds for this scenario (finished,
+        /// not interrupted) and run the rest; refused if the scenario changed.
+        #[arg(long)]
+        resume: bool,
+        /// No progress display on stderr.
+        #[arg(long, short)]
+        quiet: bool,
     },
     /// Draw a results directory's sweep (SVG and PNG plots) and write its report.md.
     Report {
@@ -172,6 +180,8 @@ fn execute(cli: Cli) -> Result<i32> {
             fresh,
             report,
             labels,
+            resume,
+            quiet,
         } => {
             let loaded = scenario::load(&file)?;
             let p = plan::build(&loaded.scenario);
@@ -180,22 +190,25 @@ fn execute(cli: Cli) -> Result<i32> {
                 fresh,
                 labels,
                 scenario_file: Some(loaded.path),
+                resume,
+                quiet,
+                ..RunOptions::default()
             };
-            let outcome = runtime()?.block_on(run::run(&loaded.scenario, &p, &opts))?;
+            let outcome = runtime()?.block_on(async {
+                crate::interrupt::install(&opts.interrupt);
+                run::run(&loaded.scenario, &p, &opts).await
+            });
+            let outcome = match outcome {
+                Err(e) if e.is::<crate::resume::ScenarioChanged>() => {
+                    eprintln!("error: {e}");
+                    return Ok(2);
+                }
+                r => r?,
+            };
             if report && crate::report::plot::command(&outcome.dir) != 0 {
                 return Ok(1);
             }
-            if outcome.all_failed.is_empty() {
-                Ok(0)
-            } else {
-                eprintln!(
-                    "error: every request failed in {} of {} runs: {}",
-                    outcome.all_failed.len(),
-                    outcome.runs,
-                    outcome.all_failed.join(", ")
-                );
-                Ok(1)
-            }
+            Ok(crate::interrupt::exit_code(&outcome))
         }
         Command::Serve { host, port, config } => {
             if let Err(e) = config.resolve() {

@@ -2,20 +2,24 @@
 //!
 //! Axes, outermost first: targets, datasets, request rates, concurrency caps. `product`
 //! takes every combination; `zip` takes the i-th entry of each axis, where an axis with a
-//! single entry is used for every run. Run ids read `target/dataset/rate=R/conc=C`.
+//! single entry is used for every run. Run ids read `target/dataset/rate=R/conc=C`
+//! (`rate=ramp1-50` for `arrival: ramp`); with `repeat: N` every such point runs N times in
+//! a row, as `…/conc=C/rep=1` to `…/rep=N`.
 
 use std::fmt::Write as _;
 
 pub use crate::scenario::zip_len;
-use crate::scenario::{Concurrency, Rate, Scenario, SweepMode};
+use crate::scenario::{Arrival, Concurrency, Rate, Scenario, SweepMode};
 
 /// One run of the matrix.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunSpec {
     /// Position in the plan, from 0.
     pub index: usize,
-    /// Stable id: `target/dataset/rate=R/conc=C`.
+    /// Stable id: `target/dataset/rate=R/conc=C`, then `/rep=K` with `repeat`.
     pub id: String,
+    /// Which repeat of its point this is (from 1), with `repeat` above 1.
+    pub repeat: Option<u32>,
     /// Index into `scenario.targets`.
     pub target: usize,
     /// Index into `scenario.datasets`.
@@ -65,24 +69,53 @@ pub fn build(s: &Scenario) -> Plan {
             }
         }
     }
+    let reps = s.repeat.max(1);
+    let rate_label = |r: Rate| match (s.load.arrival, &s.load.ramp) {
+        (Arrival::Ramp, Some(ramp)) => ramp.label(),
+        _ => r.to_string(),
+    };
     let runs = cells
         .into_iter()
+        .flat_map(|cell| (1..=reps).map(move |k| (cell, (reps > 1).then_some(k))))
         .enumerate()
-        .map(|(index, (t, d, r, c))| RunSpec {
-            index,
-            id: format!(
-                "{}/{}/rate={r}/conc={c}",
+        .map(|(index, ((t, d, r, c), repeat))| {
+            let point = format!(
+                "{}/{}/rate={}/conc={c}",
                 s.targets[t].name,
-                s.datasets[d].name()
-            ),
-            target: t,
-            dataset: d,
-            request_rate: r,
-            max_concurrency: c,
-            seed: s.seed,
+                s.datasets[d].name(),
+                rate_label(r)
+            );
+            RunSpec {
+                index,
+                id: match repeat {
+                    Some(k) => format!("{point}/rep={k}"),
+                    None => point,
+                },
+                repeat,
+                target: t,
+                dataset: d,
+                request_rate: r,
+                max_concurrency: c,
+                seed: s.seed,
+            }
         })
         .collect();
     Plan { runs }
+}
+
+impl RunSpec {
+    /// The id of the sweep point: the run id without `/rep=K`.
+    pub fn point_id(&self) -> &str {
+        point_id(&self.id)
+    }
+}
+
+/// A run id without its `/rep=K` suffix.
+pub fn point_id(run_id: &str) -> &str {
+    match run_id.rsplit_once("/rep=") {
+        Some((point, k)) if !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()) => point,
+        _ => run_id,
+    }
 }
 
 impl Plan {
@@ -164,5 +197,24 @@ mod tests {
                 "c/z/rate=3/conc=8"
             ]
         );
+    }
+
+    #[test]
+    fn repeats_follow_each_other_and_ramps_name_their_rate() {
+        let s = scenario(
+            "  - {name: x, kind: random}\n",
+            "repeat: 3\nload: {arrival: ramp, ramp: {from: 1, to: 50}}\n",
+        );
+        let p = build(&s);
+        assert_eq!(p.runs.len(), 9);
+        assert_eq!(p.runs[0].id, "a/x/rate=ramp1-50/conc=none/rep=1");
+        assert_eq!(p.runs[2].id, "a/x/rate=ramp1-50/conc=none/rep=3");
+        assert_eq!(p.runs[3].id, "b/x/rate=ramp1-50/conc=none/rep=1");
+        assert_eq!(p.runs[2].repeat, Some(3));
+        assert_eq!(p.runs[2].point_id(), "a/x/rate=ramp1-50/conc=none");
+        assert_eq!(point_id("a/x/rate=4/conc=none"), "a/x/rate=4/conc=none");
+        let one = build(&scenario("  - {name: x, kind: random}\n", ""));
+        assert_eq!(one.runs[0].repeat, None);
+        assert_eq!(one.runs[0].id, "a/x/rate=inf/conc=none");
     }
 }

@@ -32,6 +32,8 @@ pub enum Outcome {
     Transport,
     /// The client could not build the request (a body template failed for this request).
     Client,
+    /// The client cancelled it (Ctrl-C, after the grace period for requests in flight).
+    Cancelled,
 }
 
 /// Which time limit a request ran into (`request.timeouts`).
@@ -100,6 +102,7 @@ impl Outcome {
             Outcome::Connect => "connect",
             Outcome::Transport => "transport",
             Outcome::Client => "client",
+            Outcome::Cancelled => "cancelled",
         }
     }
 }

@@ -7,13 +7,19 @@
 //! allows. Due, dispatch and send times are all recorded, so the client falling behind
 //! (schedule lag) and requests held back by the cap (queue wait) are visible, not hidden.
 //!
+//! A run may stop early ([`stop`]): the dispatch loop stops at a stop rule, a duration, or
+//! Ctrl-C; requests not yet sent are dropped, those in flight finish (after Ctrl-C within a
+//! grace period, then they are cancelled and recorded as `cancelled`).
+//!
 //! A multi-turn conversation ([`Prompt::Turns`]) is one task holding one cap slot for all its
 //! turns; each turn is sent with the whole history, including the server's actual replies
 //! (bench_serving §4.6), and asks for usage so every turn's output length is measured.
 
 mod exchange;
 mod probe;
+pub mod progress;
 mod server;
+pub mod stop;
 mod target;
 
 use std::sync::Arc;
@@ -26,6 +32,7 @@ use tokio::time::Instant;
 
 pub use probe::probe_server;
 pub use server::{ServerError, accept_length, first_model, profile_body};
+pub use stop::{Control, StopReason, StopRules};
 pub use target::{Prepared, ROUTING_KEY_HEADER, Target, client, client_for};
 
 use crate::record::{Outcome, RequestRecord};
@@ -49,59 +56,155 @@ pub async fn execute(
     offsets: &[f64],
     cap: Option<u32>,
 ) -> Executed {
-    let prepared = target.prepare(requests);
+    let control = Arc::new(Control::unbounded());
+    execute_controlled(target, requests, offsets.iter().copied(), cap, &control).await
+}
+
+/// Send requests at the due times `due` (seconds from start) under `cap` and `control`'s
+/// stop rules. Request `i` is `requests[i % len]`: a schedule longer than the requests (a
+/// `duration_s` run) recycles them.
+pub async fn execute_controlled(
+    target: Arc<Target>,
+    requests: &[RequestSpec],
+    due: impl Iterator<Item = f64>,
+    cap: Option<u32>,
+    control: &Arc<Control>,
+) -> Executed {
+    let prepared: Vec<Result<Prepared, String>> = target
+        .prepare(requests)
+        .into_iter()
+        .map(|p| p.map_err(|e| e.to_string()))
+        .collect();
     let sem = cap.map(|c| Arc::new(Semaphore::new(c as usize)));
     let mut set = JoinSet::new();
     let start = Instant::now();
-    for (i, (spec, prep)) in requests.iter().zip(prepared).enumerate() {
-        crate::clock::shared()
-            .sleep_until(start + Duration::from_secs_f64(offsets[i]))
-            .await;
+    let monitor = control
+        .rules
+        .saturation
+        .then(|| tokio::spawn(watch_saturation(control.clone())));
+    let limit = control.rules.duration_s.map(Duration::from_secs_f64);
+    let counters = &control.counters;
+    for (i, intended_s) in due.enumerate() {
+        if requests.is_empty() || control.stopped() {
+            break;
+        }
+        tokio::select! {
+            biased;
+            _ = control.stopping() => break,
+            _ = crate::clock::shared().sleep_until(start + Duration::from_secs_f64(intended_s)) => {}
+        }
+        if limit.is_some_and(|l| start.elapsed() >= l) {
+            break;
+        }
+        let mut held = None;
+        if let (true, Some(s)) = (control.closed_loop, &sem) {
+            tokio::select! {
+                biased;
+                _ = control.stopping() => break,
+                p = s.clone().acquire_owned() => held = Some(p.expect("semaphore open")),
+            }
+        }
         let dispatched_s = start.elapsed().as_secs_f64();
+        stop::inc(&counters.dispatched);
         let target = target.clone();
         let sem = sem.clone();
-        let spec = spec.clone();
-        let intended_s = offsets[i];
+        let spec = requests[i % requests.len()].clone();
+        let prep = match &prepared[i % requests.len()] {
+            Ok(p) => Ok(Prepared {
+                body: p.body.clone(),
+                lora: p.lora.clone(),
+            }),
+            Err(e) => Err(e.clone()),
+        };
+        let control = control.clone();
         set.spawn(async move {
-            let _permit = match &sem {
-                Some(s) => Some(s.clone().acquire_owned().await.expect("semaphore open")),
-                None => None,
+            let _permit = match (held, &sem) {
+                (Some(p), _) => Some(p),
+                (None, Some(s)) => {
+                    stop::inc(&control.counters.waiting);
+                    let p = s.clone().acquire_owned().await.expect("semaphore open");
+                    stop::dec(&control.counters.waiting);
+                    Some(p)
+                }
+                (None, None) => None,
             };
+            if control.stopped() {
+                // Due, but not sent before the run stopped.
+                return Vec::new();
+            }
+            stop::inc(&control.counters.in_flight);
             let mut rec = RequestRecord::new(i, intended_s, spec.output_len);
             rec.dispatched_s = dispatched_s;
             rec.prompt_len = spec.prompt_len;
             rec.measured_prompt_len = spec.measured_prompt_len;
             rec.vision_prompt_len = spec.vision_prompt_len;
-            match prep {
-                Err(e) => {
-                    rec.sent_s = start.elapsed().as_secs_f64();
-                    rec.end_s = rec.sent_s;
-                    rec.outcome = Outcome::Client;
-                    rec.error = Some(e.to_string());
-                    vec![rec]
+            let mut cancelled = rec.clone();
+            let send = async move {
+                match prep {
+                    Err(e) => {
+                        rec.sent_s = start.elapsed().as_secs_f64();
+                        rec.end_s = rec.sent_s;
+                        rec.outcome = Outcome::Client;
+                        rec.error = Some(e);
+                        vec![rec]
+                    }
+                    Ok(p) if spec.prompt.is_conversation() => {
+                        rec.lora = p.lora;
+                        conversation(&target, &spec, i, start, rec).await
+                    }
+                    Ok(p) => {
+                        rec.lora = p.lora;
+                        exchange::send(
+                            &target,
+                            p.body,
+                            spec.routing_key.as_deref(),
+                            start,
+                            &mut rec,
+                        )
+                        .await;
+                        vec![rec]
+                    }
                 }
-                Ok(p) if spec.prompt.is_conversation() => {
-                    rec.lora = p.lora;
-                    conversation(&target, &spec, i, start, rec).await
+            };
+            let records = tokio::select! {
+                r = send => r,
+                _ = control.aborting() => {
+                    cancelled.sent_s = dispatched_s;
+                    cancelled.end_s = start.elapsed().as_secs_f64();
+                    cancelled.outcome = Outcome::Cancelled;
+                    vec![cancelled]
                 }
-                Ok(p) => {
-                    rec.lora = p.lora;
-                    exchange::send(
-                        &target,
-                        p.body,
-                        spec.routing_key.as_deref(),
-                        start,
-                        &mut rec,
-                    )
-                    .await;
-                    vec![rec]
-                }
+            };
+            stop::dec(&control.counters.in_flight);
+            for r in &records {
+                control.finished(r.outcome.is_ok());
             }
+            records
         });
     }
-    let mut records = Vec::with_capacity(requests.len());
-    while let Some(r) = set.join_next().await {
-        records.extend(r.expect("request task does not panic"));
+    if limit.is_some() {
+        control.stop(StopReason::Duration);
+    }
+    let mut records = Vec::new();
+    let mut grace: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
+    loop {
+        let armed = grace.is_some();
+        tokio::select! {
+            r = set.join_next() => match r {
+                Some(r) => records.extend(r.expect("request task does not panic")),
+                None => break,
+            },
+            _ = control.interrupted(), if !armed => {
+                grace = Some(Box::pin(tokio::time::sleep(control.grace)));
+            }
+            _ = async { grace.as_mut().expect("armed").await }, if armed => {
+                control.abort();
+                grace = Some(Box::pin(tokio::time::sleep(Duration::from_secs(3600))));
+            }
+        }
+    }
+    if let Some(m) = monitor {
+        m.abort();
     }
     records.sort_by_key(|r| (r.request, r.turn));
     for (i, r) in records.iter_mut().enumerate() {
@@ -112,6 +215,19 @@ pub async fn execute(
         records,
         duration_s,
         start,
+    }
+}
+
+/// Sample the counters every second and stop the run when [`stop::Saturation`] fires.
+async fn watch_saturation(control: Arc<Control>) {
+    let mut rule = stop::Saturation::default();
+    loop {
+        let s = control.counters.snapshot();
+        if rule.push(s.dispatched, s.done + s.failed) {
+            control.stop(StopReason::Saturated);
+            return;
+        }
+        tokio::time::sleep(stop::Saturation::PERIOD).await;
     }
 }
 

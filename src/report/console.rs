@@ -247,6 +247,9 @@ mod tests {
             random: None,
             cache_report: false,
             stamp: Default::default(),
+            repeat: None,
+            stopped: None,
+            scenario_hash: None,
         };
         let s = Summary {
             completed: 10,
@@ -335,6 +338,9 @@ mod tests {
             random: None,
             cache_report: false,
             stamp: Default::default(),
+            repeat: None,
+            stopped: None,
+            scenario_hash: None,
         };
         let s = Summary {
             total_input: 300,

@@ -103,5 +103,16 @@ pub fn result_json(info: &RunInfo, s: &Summary) -> Map<String, Value> {
     dist(&mut m, "e2e_from_schedule", &s.e2e_from_schedule_ms);
     dist(&mut m, "queue_wait", &s.queue_wait_ms);
     dist(&mut m, "schedule_lag", &s.schedule_lag_ms);
+    if let Some(k) = info.repeat {
+        m.insert("repeat".into(), json!(k));
+    }
+    // `runner run` lines (those with a scenario hash) always say whether the run stopped
+    // early, null when it did not; `runner bench` lines keep bench_serving's keys.
+    if info.scenario_hash.is_some() || info.stopped.is_some() {
+        m.insert("stopped".into(), json!(info.stopped));
+    }
+    if let Some(h) = &info.scenario_hash {
+        m.insert("scenario_hash".into(), json!(h));
+    }
     m
 }

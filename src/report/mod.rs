@@ -47,6 +47,12 @@ pub struct RunInfo {
     pub cache_report: bool,
     /// Start time, invocation id, labels and provenance.
     pub stamp: crate::provenance::Stamp,
+    /// Which repeat of its point the run is (`repeat: N`), from 1.
+    pub repeat: Option<u32>,
+    /// Why the run stopped before its last request (`"stopped"`), if it did.
+    pub stopped: Option<&'static str>,
+    /// Hash of the resolved scenario ([`crate::resume`]), for `runner run --resume`.
+    pub scenario_hash: Option<String>,
 }
 
 /// The results directory with its files open for appending.
@@ -102,6 +108,17 @@ impl Results {
                 f.write_all(b"\n")?;
             }
             f.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Append the aggregate line of a point's repeats ([`crate::repeats`]) to `runs.jsonl`
+    /// and its rows to `summary.csv`, flushed before returning.
+    pub fn aggregate_done(&mut self, agg: &serde_json::Value) -> Result<()> {
+        writeln!(self.runs, "{agg}")?;
+        self.runs.flush()?;
+        for row in crate::repeats::csv_rows(agg) {
+            self.summary.append(&row)?;
         }
         Ok(())
     }

@@ -70,15 +70,12 @@ pub(super) fn problems(load: &super::Load) -> Vec<(String, String, Option<&'stat
             "`arrival: ramp` needs `load.ramp`",
             Some("e.g. `ramp: {from: 1, to: 50, shape: linear}`"),
         ),
-        (Arrival::Ramp, Some(_)) => {
-            if load.request_rate.values() != [Rate::Infinite] {
-                push(
-                    "/load/request_rate",
-                    "`request_rate` is not used with `arrival: ramp`; the ramp sets the rate",
-                    Some("remove `request_rate`, or use another arrival process"),
-                );
-            }
-        }
+        (Arrival::Ramp, Some(_)) if load.request_rate.values() != [Rate::Infinite] => push(
+            "/load/request_rate",
+            "`request_rate` is not used with `arrival: ramp`; the ramp sets the rate",
+            Some("remove `request_rate`, or use another arrival process"),
+        ),
+        (Arrival::Ramp, Some(_)) => {}
         (_, Some(_)) => push(
             "/load/ramp",
             "`ramp` only applies to `arrival: ramp`",

@@ -17,7 +17,7 @@ mod batcher;
 mod cache;
 mod engine;
 mod fault;
-mod hash;
+pub mod hash;
 mod http;
 mod listener;
 mod source;
