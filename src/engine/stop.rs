@@ -227,9 +227,6 @@ impl Control {
     pub fn finished(&self, ok: bool) {
         let c = &self.counters;
         inc(if ok { &c.done } else { &c.failed });
-        if ok {
-            return;
-        }
         let failed = c.failed.load(Ordering::Relaxed);
         let finished = failed + c.done.load(Ordering::Relaxed);
         if error_budget_spent(&self.rules, failed, finished) {
