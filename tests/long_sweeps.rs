@@ -258,3 +258,31 @@ fn sigint_mid_sweep_then_resume_runs_only_the_rest() {
     assert!(stderr.contains("load.request_rate[5]"), "{stderr}");
     assert_eq!(lines(&out).len(), 7);
 }
+
+#[test]
+fn validate_explains_ramp_and_duration_mistakes() {
+    let dir = tempfile::tempdir().unwrap();
+    for (load, wanted) in [
+        ("{arrival: ramp}", "`arrival: ramp` needs `load.ramp`"),
+        (
+            "{arrival: ramp, ramp: {from: 1, to: 5}, request_rate: 4}",
+            "load.request_rate: `request_rate` is not used",
+        ),
+        (
+            "{ramp: {from: 1, to: 2}}",
+            "`ramp` only applies to `arrival: ramp`",
+        ),
+        ("{duration_s: 10}", "would send without end"),
+    ] {
+        let file = scenario(
+            dir.path(),
+            "{preset: fixed}",
+            10,
+            &format!("load: {load}\n"),
+        );
+        let out = runner().arg("validate").arg(&file).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{load}: {stderr}");
+        assert!(stderr.contains(wanted), "{load}: {stderr}");
+    }
+}
