@@ -264,6 +264,9 @@ mod tests {
         for (k, want_cv) in [(0.5, 2f64.sqrt()), (2.0, 0.5f64.sqrt())] {
             let o = offsets(n, Rate::PerSecond(20.0), Arrival::Gamma, Some(k), 7);
             let (mean, cv) = gap_stats(&o);
+            eprintln!(
+                "gamma k={k}: mean gap {mean:.5} s (want 0.05), cv {cv:.4} (want {want_cv:.4})"
+            );
             assert!((mean - 0.05).abs() < 0.05 * 0.03, "k={k}: mean gap {mean}");
             assert!((cv - want_cv).abs() < want_cv * 0.04, "k={k}: cv {cv}");
         }
@@ -287,6 +290,7 @@ mod tests {
             let (a, z) = (b * tenth, (b + 1) * tenth);
             let got = o[z] - o[a];
             let want: f64 = (a..z).map(expected_gap).sum();
+            eprintln!("ramp tenth {b}: {got:.2} s (want {want:.2})");
             assert!(
                 (got / want - 1.0).abs() < 0.04,
                 "tenth {b}: {got} vs {want}"
@@ -300,6 +304,9 @@ mod tests {
         let k = n / 50;
         let first = k as f64 / o[k];
         let last = k as f64 / (o[n - 1] - o[n - 1 - k]);
+        eprintln!(
+            "ramp total {total:.1} s (want {want:.1}), start rate {first:.2}, end rate {last:.2}"
+        );
         assert!((first - 11.0).abs() < 1.0, "start rate {first}");
         assert!((last - 99.0).abs() < 6.0, "end rate {last}");
     }
