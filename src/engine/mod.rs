@@ -103,6 +103,9 @@ pub async fn execute_controlled(
                 _ = control.stopping() => break,
                 p = s.clone().acquire_owned() => held = Some(p.expect("semaphore open")),
             }
+            if limit.is_some_and(|l| start.elapsed() >= l) {
+                break;
+            }
         }
         let dispatched_s = start.elapsed().as_secs_f64();
         stop::inc(&counters.dispatched);
