@@ -106,6 +106,11 @@ async fn connect(
 pub trait RunSink {
     /// A dataset's requests were built (every dataset is built before the first run).
     fn workload_built(&mut self, _dataset: &Dataset, _requests: &[RequestSpec]) {}
+    /// Whether `run_done` needs every record whole (details files, per-request goodput);
+    /// otherwise records are folded as requests finish and memory stays bounded.
+    fn keeps_records(&self) -> bool {
+        false
+    }
     /// A run finished: report it.
     fn run_done(
         &mut self,
@@ -119,6 +124,10 @@ pub trait RunSink {
 struct ResultsSink<'a>(&'a mut Results);
 
 impl RunSink for ResultsSink<'_> {
+    fn keeps_records(&self) -> bool {
+        self.0.details()
+    }
+
     fn run_done(
         &mut self,
         info: &RunInfo,
@@ -245,14 +254,15 @@ async fn sweep(
             s.load.burstiness,
             spec.seed,
         );
-        let mut done = engine::execute(target.clone(), requests, &offsets, cap).await;
+        let mut collector = metrics::Collector::new(Some(tokenizer), sink.keeps_records());
+        let (duration_s, _) =
+            engine::execute_into(target.clone(), requests, &offsets, cap, &mut collector).await;
         if let Some(p) = &s.load.profile
             && let Err(e) = target.stop_profile(p).await
         {
             eprintln!("warning: {e}");
         }
-        metrics::count_tokens(&mut done.records, tokenizer);
-        let mut summary = metrics::summarize(&done.records, done.duration_s, tokenizer);
+        let (mut summary, records) = collector.finish(duration_s);
         summary.server_info = target.server_info().await;
         if t.backend.family() == Family::Sglang {
             summary.accept_length = summary.server_info.as_ref().and_then(engine::accept_length);
@@ -273,7 +283,7 @@ async fn sweep(
         if summary.completed == 0 {
             outcome.all_failed.push(spec.id.clone());
         }
-        sink.run_done(&info, &summary, &done.records)?;
+        sink.run_done(&info, &summary, &records)?;
         outcome.runs += 1;
     }
     Ok(outcome)

@@ -19,13 +19,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
+use tokio::sync::{Semaphore, mpsc};
 use tokio::time::Instant;
 
 pub use server::{ServerError, accept_length, first_model, profile_body};
 pub use target::{Prepared, ROUTING_KEY_HEADER, Target, client, client_for};
 
+use crate::metrics::Collector;
 use crate::record::{Outcome, RequestRecord};
 use crate::workload::{Prompt, RequestSpec};
 
@@ -40,77 +40,97 @@ pub struct Executed {
     pub start: Instant,
 }
 
-/// Send `requests` with due times `offsets` (seconds from start) under `cap`.
+/// Send `requests` with due times `offsets` (seconds from start) under `cap`, keeping every
+/// record whole.
 pub async fn execute(
     target: Arc<Target>,
     requests: &[RequestSpec],
     offsets: &[f64],
     cap: Option<u32>,
 ) -> Executed {
-    let prepared = target.prepare(requests);
-    let sem = cap.map(|c| Arc::new(Semaphore::new(c as usize)));
-    let mut set = JoinSet::new();
-    let start = Instant::now();
-    for (i, (spec, prep)) in requests.iter().zip(prepared).enumerate() {
-        crate::clock::shared()
-            .sleep_until(start + Duration::from_secs_f64(offsets[i]))
-            .await;
-        let dispatched_s = start.elapsed().as_secs_f64();
-        let target = target.clone();
-        let sem = sem.clone();
-        let spec = spec.clone();
-        let intended_s = offsets[i];
-        set.spawn(async move {
-            let _permit = match &sem {
-                Some(s) => Some(s.clone().acquire_owned().await.expect("semaphore open")),
-                None => None,
-            };
-            let mut rec = RequestRecord::new(i, intended_s, spec.output_len);
-            rec.dispatched_s = dispatched_s;
-            rec.prompt_len = spec.prompt_len;
-            rec.measured_prompt_len = spec.measured_prompt_len;
-            rec.vision_prompt_len = spec.vision_prompt_len;
-            match prep {
-                Err(e) => {
-                    rec.sent_s = start.elapsed().as_secs_f64();
-                    rec.end_s = rec.sent_s;
-                    rec.outcome = Outcome::Client;
-                    rec.error = Some(e.to_string());
-                    vec![rec]
-                }
-                Ok(p) if spec.prompt.is_conversation() => {
-                    rec.lora = p.lora;
-                    conversation(&target, &spec, i, start, rec).await
-                }
-                Ok(p) => {
-                    rec.lora = p.lora;
-                    exchange::send(
-                        &target,
-                        p.body,
-                        spec.routing_key.as_deref(),
-                        start,
-                        &mut rec,
-                    )
-                    .await;
-                    vec![rec]
-                }
-            }
-        });
-    }
-    let mut records = Vec::with_capacity(requests.len());
-    while let Some(r) = set.join_next().await {
-        records.extend(r.expect("request task does not panic"));
-    }
-    records.sort_by_key(|r| (r.request, r.turn));
-    for (i, r) in records.iter_mut().enumerate() {
-        r.index = i;
-    }
-    let duration_s = records.iter().map(|r| r.end_s).fold(0.0, f64::max);
+    let mut collector = Collector::new(None, true);
+    let (duration_s, start) = execute_into(target, requests, offsets, cap, &mut collector).await;
     Executed {
-        records,
+        records: collector.into_records(),
         duration_s,
         start,
     }
+}
+
+/// Send `requests` with due times `offsets` (seconds from start) under `cap`, handing each
+/// finished request's records to `collector` as it ends (so nothing per request piles up
+/// here). Returns the run duration (to the end of the last response) and the run start.
+pub async fn execute_into(
+    target: Arc<Target>,
+    requests: &[RequestSpec],
+    offsets: &[f64],
+    cap: Option<u32>,
+    collector: &mut Collector<'_>,
+) -> (f64, Instant) {
+    let prepared = target.prepare(requests);
+    let sem = cap.map(|c| Arc::new(Semaphore::new(c as usize)));
+    let (tx, mut rx) = mpsc::unbounded_channel::<Vec<RequestRecord>>();
+    let start = Instant::now();
+    let dispatch = async move {
+        for (i, (spec, prep)) in requests.iter().zip(prepared).enumerate() {
+            crate::clock::shared()
+                .sleep_until(start + Duration::from_secs_f64(offsets[i]))
+                .await;
+            let dispatched_s = start.elapsed().as_secs_f64();
+            let target = target.clone();
+            let sem = sem.clone();
+            let spec = spec.clone();
+            let intended_s = offsets[i];
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let _permit = match &sem {
+                    Some(s) => Some(s.clone().acquire_owned().await.expect("semaphore open")),
+                    None => None,
+                };
+                let mut rec = RequestRecord::new(i, intended_s, spec.output_len);
+                rec.dispatched_s = dispatched_s;
+                rec.prompt_len = spec.prompt_len;
+                rec.measured_prompt_len = spec.measured_prompt_len;
+                rec.vision_prompt_len = spec.vision_prompt_len;
+                let records = match prep {
+                    Err(e) => {
+                        rec.sent_s = start.elapsed().as_secs_f64();
+                        rec.end_s = rec.sent_s;
+                        rec.outcome = Outcome::Client;
+                        rec.error = Some(e.to_string());
+                        vec![rec]
+                    }
+                    Ok(p) if spec.prompt.is_conversation() => {
+                        rec.lora = p.lora;
+                        conversation(&target, &spec, i, start, rec).await
+                    }
+                    Ok(p) => {
+                        rec.lora = p.lora;
+                        exchange::send(
+                            &target,
+                            p.body,
+                            spec.routing_key.as_deref(),
+                            start,
+                            &mut rec,
+                        )
+                        .await;
+                        vec![rec]
+                    }
+                };
+                // The receiver lives until every sender is gone.
+                let _ = tx.send(records);
+            });
+        }
+    };
+    let collect = async {
+        while let Some(records) = rx.recv().await {
+            for r in records {
+                collector.push(r);
+            }
+        }
+    };
+    tokio::join!(dispatch, collect);
+    (collector.max_end_s(), start)
 }
 
 /// Replay a conversation turn by turn. The first record comes in with its due and dispatch

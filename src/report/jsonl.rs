@@ -99,5 +99,9 @@ pub fn result_json(info: &RunInfo, s: &Summary) -> Map<String, Value> {
     dist(&mut m, "e2e_from_schedule", &s.e2e_from_schedule_ms);
     dist(&mut m, "queue_wait", &s.queue_wait_ms);
     dist(&mut m, "schedule_lag", &s.schedule_lag_ms);
+    m.insert("percentiles".into(), json!(s.percentiles.as_str()));
+    if !s.histograms.is_empty() {
+        m.insert("histograms".into(), json!(s.histograms));
+    }
     m
 }
