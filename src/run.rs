@@ -157,6 +157,7 @@ pub async fn run(s: &Scenario, plan: &Plan, opts: &RunOptions) -> Result<SweepOu
 /// Run every run of `plan`, reporting each to `sink`: start embedded servers, reach remote
 /// targets, build every dataset, then run one after another.
 pub async fn execute(s: &Scenario, plan: &Plan, sink: &mut dyn RunSink) -> Result<SweepOutcome> {
+    engine::warm::raise_nofile_limit();
     let tokenizer = Tokenizer::for_scenario(s)?;
     let client = engine::client_for(&s.request)?;
     let mut servers = Vec::new();
@@ -254,6 +255,9 @@ async fn sweep(
             s.load.burstiness,
             spec.seed,
         );
+        let warmed =
+            engine::warm::before_run(&target, cap, spec.request_rate.as_f64(), requests.len())
+                .await;
         let mut collector = metrics::Collector::new(Some(tokenizer), sink.keeps_records());
         let (duration_s, _) =
             engine::execute_into(target.clone(), requests, &offsets, cap, &mut collector).await;
@@ -263,6 +267,7 @@ async fn sweep(
             eprintln!("warning: {e}");
         }
         let (mut summary, records) = collector.finish(duration_s);
+        summary.warm_connections = warmed;
         summary.server_info = target.server_info().await;
         if t.backend.family() == Family::Sglang {
             summary.accept_length = summary.server_info.as_ref().and_then(engine::accept_length);

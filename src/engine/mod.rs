@@ -11,9 +11,11 @@
 //! turns; each turn is sent with the whole history, including the server's actual replies
 //! (bench_serving §4.6), and asks for usage so every turn's output length is measured.
 
+pub mod connect;
 mod exchange;
 mod server;
 mod target;
+pub mod warm;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -157,6 +157,10 @@ pub struct Summary {
     pub queued_requests: usize,
     /// Requests sent again because their pooled connection had been closed by the server.
     pub retried_requests: usize,
+    /// Requests whose response came over a newly opened connection (handshake in TTFT).
+    pub new_connections: usize,
+    /// Connections opened before the run's clock started.
+    pub warm_connections: usize,
     /// Speculative-decoding accept length from the server's `/server_info`.
     pub accept_length: Option<f64>,
     /// The server's `/server_info` answer after the run, when it gave one.
@@ -368,6 +372,7 @@ impl Latencies {
 /// Count any request (success or failure) into `s`.
 pub(crate) fn count_request(s: &mut Summary, r: &RequestRecord) {
     s.retried_requests += usize::from(r.retries > 0);
+    s.new_connections += usize::from(r.connect_s.is_some());
     if !r.outcome.is_ok() {
         *s.failures.entry(r.outcome.kind()).or_default() += 1;
     }

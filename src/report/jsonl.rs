@@ -94,6 +94,8 @@ pub fn result_json(info: &RunInfo, s: &Summary) -> Map<String, Value> {
     put("token_counts_disagree", json!(s.token_counts_disagree()));
     put("queued_requests", json!(s.queued_requests));
     put("retried_requests", json!(s.retried_requests));
+    put("warm_connections", json!(s.warm_connections));
+    put("new_connections", json!(s.new_connections));
     put("max_itl_ms", json!(s.max_itl_ms));
     dist(&mut m, "ttft_from_schedule", &s.ttft_from_schedule_ms);
     dist(&mut m, "e2e_from_schedule", &s.e2e_from_schedule_ms);
