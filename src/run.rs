@@ -259,15 +259,16 @@ async fn sweep(
             engine::warm::before_run(&target, cap, spec.request_rate.as_f64(), requests.len())
                 .await;
         let mut collector = metrics::Collector::new(Some(tokenizer), sink.keeps_records());
-        let (duration_s, _) =
+        let ran =
             engine::execute_into(target.clone(), requests, &offsets, cap, &mut collector).await;
         if let Some(p) = &s.load.profile
             && let Err(e) = target.stop_profile(p).await
         {
             eprintln!("warning: {e}");
         }
-        let (mut summary, records) = collector.finish(duration_s);
+        let (mut summary, records) = collector.finish(ran.duration_s);
         summary.warm_connections = warmed;
+        engine::pace::judge(&mut summary, &ran.pace);
         summary.server_info = target.server_info().await;
         if t.backend.family() == Family::Sglang {
             summary.accept_length = summary.server_info.as_ref().and_then(engine::accept_length);

@@ -13,6 +13,7 @@
 
 pub mod connect;
 mod exchange;
+pub mod pace;
 mod server;
 mod target;
 pub mod warm;
@@ -51,34 +52,48 @@ pub async fn execute(
     cap: Option<u32>,
 ) -> Executed {
     let mut collector = Collector::new(None, true);
-    let (duration_s, start) = execute_into(target, requests, offsets, cap, &mut collector).await;
+    let ran = execute_into(target, requests, offsets, cap, &mut collector).await;
     Executed {
         records: collector.into_records(),
-        duration_s,
-        start,
+        duration_s: ran.duration_s,
+        start: ran.start,
     }
+}
+
+/// How a run went as a whole, beside its records.
+#[derive(Debug, Clone, Copy)]
+pub struct Ran {
+    /// From the run start to the end of the last response, in seconds.
+    pub duration_s: f64,
+    /// The run start: every `*_s` time in the records counts from it.
+    pub start: Instant,
+    /// The dispatcher against its schedule, and the process's CPU.
+    pub pace: pace::Pace,
 }
 
 /// Send `requests` with due times `offsets` (seconds from start) under `cap`, handing each
 /// finished request's records to `collector` as it ends (so nothing per request piles up
-/// here). Returns the run duration (to the end of the last response) and the run start.
+/// here).
 pub async fn execute_into(
     target: Arc<Target>,
     requests: &[RequestSpec],
     offsets: &[f64],
     cap: Option<u32>,
     collector: &mut Collector<'_>,
-) -> (f64, Instant) {
+) -> Ran {
+    let cpu0 = pace::cpu_seconds();
     let prepared = target.prepare(requests);
     let sem = cap.map(|c| Arc::new(Semaphore::new(c as usize)));
     let (tx, mut rx) = mpsc::unbounded_channel::<Vec<RequestRecord>>();
     let start = Instant::now();
     let dispatch = async move {
+        let mut last_dispatched_s = 0.0;
         for (i, (spec, prep)) in requests.iter().zip(prepared).enumerate() {
             crate::clock::shared()
                 .sleep_until(start + Duration::from_secs_f64(offsets[i]))
                 .await;
             let dispatched_s = start.elapsed().as_secs_f64();
+            last_dispatched_s = dispatched_s;
             let target = target.clone();
             let sem = sem.clone();
             let spec = spec.clone();
@@ -123,6 +138,7 @@ pub async fn execute_into(
                 let _ = tx.send(records);
             });
         }
+        last_dispatched_s
     };
     let collect = async {
         while let Some(records) = rx.recv().await {
@@ -131,8 +147,18 @@ pub async fn execute_into(
             }
         }
     };
-    tokio::join!(dispatch, collect);
-    (collector.max_end_s(), start)
+    let (last_dispatched_s, ()) = tokio::join!(dispatch, collect);
+    Ran {
+        duration_s: collector.max_end_s(),
+        start,
+        pace: pace::Pace {
+            requests: requests.len(),
+            last_due_s: offsets.last().copied().unwrap_or(0.0),
+            last_dispatched_s,
+            cpu_s: pace::cpu_seconds() - cpu0,
+            wall_s: start.elapsed().as_secs_f64(),
+        },
+    }
 }
 
 /// Replay a conversation turn by turn. The first record comes in with its due and dispatch

@@ -161,6 +161,15 @@ pub struct Summary {
     pub new_connections: usize,
     /// Connections opened before the run's clock started.
     pub warm_connections: usize,
+    /// Requests per second the dispatcher achieved (0 for rate `inf`).
+    pub dispatch_rate: f64,
+    /// Requests per second the schedule asked for (0 for rate `inf`).
+    pub target_dispatch_rate: f64,
+    /// This process's CPU during the run, percent of one core (an embedded server's share
+    /// included).
+    pub client_cpu_pct: f64,
+    /// Why the client, not the server, limited the run; `None` when it kept up.
+    pub client_bound_reason: Option<String>,
     /// Speculative-decoding accept length from the server's `/server_info`.
     pub accept_length: Option<f64>,
     /// The server's `/server_info` answer after the run, when it gave one.

@@ -96,6 +96,11 @@ pub fn result_json(info: &RunInfo, s: &Summary) -> Map<String, Value> {
     put("retried_requests", json!(s.retried_requests));
     put("warm_connections", json!(s.warm_connections));
     put("new_connections", json!(s.new_connections));
+    put("client_bound", json!(s.client_bound_reason.is_some()));
+    put("client_bound_reason", json!(s.client_bound_reason));
+    put("dispatch_rate", json!(s.dispatch_rate));
+    put("target_dispatch_rate", json!(s.target_dispatch_rate));
+    put("client_cpu_pct", json!(s.client_cpu_pct));
     put("max_itl_ms", json!(s.max_itl_ms));
     dist(&mut m, "ttft_from_schedule", &s.ttft_from_schedule_ms);
     dist(&mut m, "e2e_from_schedule", &s.e2e_from_schedule_ms);
