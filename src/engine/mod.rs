@@ -104,36 +104,41 @@ pub async fn execute_into(
                     Some(s) => Some(s.clone().acquire_owned().await.expect("semaphore open")),
                     None => None,
                 };
-                let mut rec = RequestRecord::new(i, intended_s, spec.output_len);
-                rec.dispatched_s = dispatched_s;
-                rec.prompt_len = spec.prompt_len;
-                rec.measured_prompt_len = spec.measured_prompt_len;
-                rec.vision_prompt_len = spec.vision_prompt_len;
-                let records = match prep {
-                    Err(e) => {
-                        rec.sent_s = start.elapsed().as_secs_f64();
-                        rec.end_s = rec.sent_s;
-                        rec.outcome = Outcome::Client;
-                        rec.error = Some(e.to_string());
-                        vec![rec]
+                // Boxed: a task waiting for the cap holds only its inputs, not the space of
+                // a whole exchange (a rate-`inf` run spawns every request at once).
+                let records = Box::pin(async move {
+                    let mut rec = RequestRecord::new(i, intended_s, spec.output_len);
+                    rec.dispatched_s = dispatched_s;
+                    rec.prompt_len = spec.prompt_len;
+                    rec.measured_prompt_len = spec.measured_prompt_len;
+                    rec.vision_prompt_len = spec.vision_prompt_len;
+                    match prep {
+                        Err(e) => {
+                            rec.sent_s = start.elapsed().as_secs_f64();
+                            rec.end_s = rec.sent_s;
+                            rec.outcome = Outcome::Client;
+                            rec.error = Some(e.to_string());
+                            vec![rec]
+                        }
+                        Ok(p) if spec.prompt.is_conversation() => {
+                            rec.lora = p.lora;
+                            conversation(&target, &spec, i, start, rec).await
+                        }
+                        Ok(p) => {
+                            rec.lora = p.lora;
+                            exchange::send(
+                                &target,
+                                p.body,
+                                spec.routing_key.as_deref(),
+                                start,
+                                &mut rec,
+                            )
+                            .await;
+                            vec![rec]
+                        }
                     }
-                    Ok(p) if spec.prompt.is_conversation() => {
-                        rec.lora = p.lora;
-                        conversation(&target, &spec, i, start, rec).await
-                    }
-                    Ok(p) => {
-                        rec.lora = p.lora;
-                        exchange::send(
-                            &target,
-                            p.body,
-                            spec.routing_key.as_deref(),
-                            start,
-                            &mut rec,
-                        )
-                        .await;
-                        vec![rec]
-                    }
-                };
+                })
+                .await;
                 // The receiver lives until every sender is gone.
                 let _ = tx.send(records);
             });
