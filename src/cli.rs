@@ -74,6 +74,19 @@ enum Command {
     /// make a one-run scenario; `--dump-scenario` prints it.
     #[command(infer_long_args = true)]
     Bench(Box<crate::bench::BenchArgs>),
+    /// Measure this client's own limits on this host against the embedded server: maximum
+    /// request and token rates, timing overhead, scheduler lag.
+    Calibrate {
+        /// Requests per measurement.
+        #[arg(long, default_value_t = 5000)]
+        requests: usize,
+        /// Concurrency cap of the throughput measurement.
+        #[arg(long, default_value_t = 256)]
+        concurrency: u32,
+        /// Output tokens per request of the throughput measurement.
+        #[arg(long, default_value_t = 64)]
+        output_len: u32,
+    },
     /// Run the embedded simulated inference server until Ctrl-C.
     Serve {
         /// Address to bind. Anything other than loopback exposes the server to the network.
@@ -143,6 +156,19 @@ fn execute(cli: Cli) -> Result<i32> {
         Command::Bench(_) => unreachable!("`bench` is run from `main`"),
         Command::Report { dir } => Ok(crate::report::plot::command(&dir)),
         Command::Diff(args) => Ok(crate::diff::main(&args)),
+        Command::Calibrate {
+            requests,
+            concurrency,
+            output_len,
+        } => {
+            let c = crate::calibrate::Calibration {
+                requests: requests.max(1),
+                concurrency: concurrency.max(1),
+                output_len: output_len.max(1),
+            };
+            runtime()?.block_on(crate::calibrate::calibrate(c))?;
+            Ok(0)
+        }
         Command::Schema => {
             println!("{}", schema_text());
             Ok(0)

@@ -6,6 +6,7 @@
 //! [`sim`] is the embedded inference server.
 
 pub mod bench;
+pub mod calibrate;
 pub mod chat_template;
 pub mod cli;
 pub mod clock;

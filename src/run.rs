@@ -111,6 +111,11 @@ async fn connect(
 pub trait RunSink {
     /// A dataset's requests were built (every dataset is built before the first run).
     fn workload_built(&mut self, _dataset: &Dataset, _requests: &[RequestSpec]) {}
+    /// Whether `run_done` needs every record whole (details files, per-request goodput);
+    /// otherwise records are folded as requests finish and memory stays bounded.
+    fn keeps_records(&self) -> bool {
+        false
+    }
     /// A run finished: report it.
     fn run_done(
         &mut self,
@@ -124,6 +129,10 @@ pub trait RunSink {
 struct ResultsSink<'a>(&'a mut Results);
 
 impl RunSink for ResultsSink<'_> {
+    fn keeps_records(&self) -> bool {
+        self.0.details()
+    }
+
     fn run_done(
         &mut self,
         info: &RunInfo,
@@ -167,6 +176,7 @@ pub async fn execute_with(
     sink: &mut dyn RunSink,
     origin: serde_json::Map<String, serde_json::Value>,
 ) -> Result<SweepOutcome> {
+    engine::warm::raise_nofile_limit();
     let tokenizer = Tokenizer::for_scenario(s)?;
     let client = engine::client_for(&s.request)?;
     let mut servers = Vec::new();
@@ -267,14 +277,20 @@ async fn sweep(
             s.load.burstiness,
             spec.seed,
         );
-        let mut done = engine::execute(target.clone(), requests, &offsets, cap).await;
+        let warmed =
+            engine::warm::before_run(&target, cap, spec.request_rate.as_f64(), requests.len())
+                .await;
+        let mut collector = metrics::Collector::new(Some(tokenizer), sink.keeps_records());
+        let ran =
+            engine::execute_into(target.clone(), requests, &offsets, cap, &mut collector).await;
         if let Some(p) = &s.load.profile
             && let Err(e) = target.stop_profile(p).await
         {
             eprintln!("warning: {e}");
         }
-        metrics::count_tokens(&mut done.records, tokenizer);
-        let mut summary = metrics::summarize(&done.records, done.duration_s, tokenizer);
+        let (mut summary, records) = collector.finish(ran.duration_s);
+        summary.warm_connections = warmed;
+        engine::pace::judge(&mut summary, &ran.pace);
         summary.server_info = target.server_info().await;
         if let std::collections::hash_map::Entry::Vacant(e) = servers.entry(spec.target) {
             let info = summary.server_info.as_ref();
@@ -300,7 +316,7 @@ async fn sweep(
         if summary.completed == 0 {
             outcome.all_failed.push(spec.id.clone());
         }
-        sink.run_done(&info, &summary, &done.records)?;
+        sink.run_done(&info, &summary, &records)?;
         outcome.runs += 1;
     }
     Ok(outcome)

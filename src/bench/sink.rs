@@ -30,6 +30,10 @@ impl RunSink for BenchSink<'_> {
         print!("{}", dataset_lines(dataset, requests));
     }
 
+    fn keeps_records(&self) -> bool {
+        self.args.output.output_details || !self.slos.is_empty()
+    }
+
     fn run_done(&mut self, info: &RunInfo, s: &Summary, records: &[RequestRecord]) -> Result<()> {
         if s.completed == 0 {
             eprintln!(

@@ -11,23 +11,26 @@
 //! turns; each turn is sent with the whole history, including the server's actual replies
 //! (bench_serving §4.6), and asks for usage so every turn's output length is measured.
 
+pub mod connect;
 mod exchange;
 mod probe;
+pub mod pace;
 mod server;
 mod target;
+pub mod warm;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
+use tokio::sync::{Semaphore, mpsc};
 use tokio::time::Instant;
 
 pub use probe::probe_server;
 pub use server::{ServerError, accept_length, first_model, profile_body};
 pub use target::{Prepared, ROUTING_KEY_HEADER, Target, client, client_for};
 
+use crate::metrics::Collector;
 use crate::record::{Outcome, RequestRecord};
 use crate::workload::{Prompt, RequestSpec};
 
@@ -42,76 +45,126 @@ pub struct Executed {
     pub start: Instant,
 }
 
-/// Send `requests` with due times `offsets` (seconds from start) under `cap`.
+/// Send `requests` with due times `offsets` (seconds from start) under `cap`, keeping every
+/// record whole.
 pub async fn execute(
     target: Arc<Target>,
     requests: &[RequestSpec],
     offsets: &[f64],
     cap: Option<u32>,
 ) -> Executed {
+    let mut collector = Collector::new(None, true);
+    let ran = execute_into(target, requests, offsets, cap, &mut collector).await;
+    Executed {
+        records: collector.into_records(),
+        duration_s: ran.duration_s,
+        start: ran.start,
+    }
+}
+
+/// How a run went as a whole, beside its records.
+#[derive(Debug, Clone, Copy)]
+pub struct Ran {
+    /// From the run start to the end of the last response, in seconds.
+    pub duration_s: f64,
+    /// The run start: every `*_s` time in the records counts from it.
+    pub start: Instant,
+    /// The dispatcher against its schedule, and the process's CPU.
+    pub pace: pace::Pace,
+}
+
+/// Send `requests` with due times `offsets` (seconds from start) under `cap`, handing each
+/// finished request's records to `collector` as it ends (so nothing per request piles up
+/// here).
+pub async fn execute_into(
+    target: Arc<Target>,
+    requests: &[RequestSpec],
+    offsets: &[f64],
+    cap: Option<u32>,
+    collector: &mut Collector<'_>,
+) -> Ran {
+    let cpu0 = pace::cpu_seconds();
     let prepared = target.prepare(requests);
     let sem = cap.map(|c| Arc::new(Semaphore::new(c as usize)));
-    let mut set = JoinSet::new();
+    let (tx, mut rx) = mpsc::unbounded_channel::<Vec<RequestRecord>>();
     let start = Instant::now();
-    for (i, (spec, prep)) in requests.iter().zip(prepared).enumerate() {
-        crate::clock::shared()
-            .sleep_until(start + Duration::from_secs_f64(offsets[i]))
-            .await;
-        let dispatched_s = start.elapsed().as_secs_f64();
-        let target = target.clone();
-        let sem = sem.clone();
-        let spec = spec.clone();
-        let intended_s = offsets[i];
-        set.spawn(async move {
-            let _permit = match &sem {
-                Some(s) => Some(s.clone().acquire_owned().await.expect("semaphore open")),
-                None => None,
-            };
-            let mut rec = RequestRecord::new(i, intended_s, spec.output_len);
-            rec.dispatched_s = dispatched_s;
-            rec.prompt_len = spec.prompt_len;
-            rec.measured_prompt_len = spec.measured_prompt_len;
-            rec.vision_prompt_len = spec.vision_prompt_len;
-            match prep {
-                Err(e) => {
-                    rec.sent_s = start.elapsed().as_secs_f64();
-                    rec.end_s = rec.sent_s;
-                    rec.outcome = Outcome::Client;
-                    rec.error = Some(e.to_string());
-                    vec![rec]
-                }
-                Ok(p) if spec.prompt.is_conversation() => {
-                    rec.lora = p.lora;
-                    conversation(&target, &spec, i, start, rec).await
-                }
-                Ok(p) => {
-                    rec.lora = p.lora;
-                    exchange::send(
-                        &target,
-                        p.body,
-                        spec.routing_key.as_deref(),
-                        start,
-                        &mut rec,
-                    )
-                    .await;
-                    vec![rec]
-                }
+    let dispatch = async move {
+        let mut last_dispatched_s = 0.0;
+        for (i, (spec, prep)) in requests.iter().zip(prepared).enumerate() {
+            crate::clock::shared()
+                .sleep_until(start + Duration::from_secs_f64(offsets[i]))
+                .await;
+            let dispatched_s = start.elapsed().as_secs_f64();
+            last_dispatched_s = dispatched_s;
+            let target = target.clone();
+            let sem = sem.clone();
+            let spec = spec.clone();
+            let intended_s = offsets[i];
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let _permit = match &sem {
+                    Some(s) => Some(s.clone().acquire_owned().await.expect("semaphore open")),
+                    None => None,
+                };
+                // Boxed: a task waiting for the cap holds only its inputs, not the space of
+                // a whole exchange (a rate-`inf` run spawns every request at once).
+                let records = Box::pin(async move {
+                    let mut rec = RequestRecord::new(i, intended_s, spec.output_len);
+                    rec.dispatched_s = dispatched_s;
+                    rec.prompt_len = spec.prompt_len;
+                    rec.measured_prompt_len = spec.measured_prompt_len;
+                    rec.vision_prompt_len = spec.vision_prompt_len;
+                    match prep {
+                        Err(e) => {
+                            rec.sent_s = start.elapsed().as_secs_f64();
+                            rec.end_s = rec.sent_s;
+                            rec.outcome = Outcome::Client;
+                            rec.error = Some(e.to_string());
+                            vec![rec]
+                        }
+                        Ok(p) if spec.prompt.is_conversation() => {
+                            rec.lora = p.lora;
+                            conversation(&target, &spec, i, start, rec).await
+                        }
+                        Ok(p) => {
+                            rec.lora = p.lora;
+                            exchange::send(
+                                &target,
+                                p.body,
+                                spec.routing_key.as_deref(),
+                                start,
+                                &mut rec,
+                            )
+                            .await;
+                            vec![rec]
+                        }
+                    }
+                })
+                .await;
+                // The receiver lives until every sender is gone.
+                let _ = tx.send(records);
+            });
+        }
+        last_dispatched_s
+    };
+    let collect = async {
+        while let Some(records) = rx.recv().await {
+            for r in records {
+                collector.push(r);
             }
-        });
-    }
-    let mut records = Vec::with_capacity(requests.len());
-    while let Some(r) = set.join_next().await {
-        records.extend(r.expect("request task does not panic"));
-    }
-    records.sort_by_key(|r| (r.request, r.turn));
-    for (i, r) in records.iter_mut().enumerate() {
-        r.index = i;
-    }
-    let duration_s = records.iter().map(|r| r.end_s).fold(0.0, f64::max);
-    Executed {
-        records,
-        duration_s,
+        }
+    };
+    let (last_dispatched_s, ()) = tokio::join!(dispatch, collect);
+    Ran {
+        duration_s: collector.max_end_s(),
         start,
+        pace: pace::Pace {
+            requests: requests.len(),
+            last_due_s: offsets.last().copied().unwrap_or(0.0),
+            last_dispatched_s,
+            cpu_s: pace::cpu_seconds() - cpu0,
+            wall_s: start.elapsed().as_secs_f64(),
+        },
     }
 }
 

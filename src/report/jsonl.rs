@@ -98,10 +98,21 @@ pub fn result_json(info: &RunInfo, s: &Summary) -> Map<String, Value> {
     put("token_counts_disagree", json!(s.token_counts_disagree()));
     put("queued_requests", json!(s.queued_requests));
     put("retried_requests", json!(s.retried_requests));
+    put("warm_connections", json!(s.warm_connections));
+    put("new_connections", json!(s.new_connections));
+    put("client_bound", json!(s.client_bound_reason.is_some()));
+    put("client_bound_reason", json!(s.client_bound_reason));
+    put("dispatch_rate", json!(s.dispatch_rate));
+    put("target_dispatch_rate", json!(s.target_dispatch_rate));
+    put("client_cpu_pct", json!(s.client_cpu_pct));
     put("max_itl_ms", json!(s.max_itl_ms));
     dist(&mut m, "ttft_from_schedule", &s.ttft_from_schedule_ms);
     dist(&mut m, "e2e_from_schedule", &s.e2e_from_schedule_ms);
     dist(&mut m, "queue_wait", &s.queue_wait_ms);
     dist(&mut m, "schedule_lag", &s.schedule_lag_ms);
+    m.insert("percentiles".into(), json!(s.percentiles.as_str()));
+    if !s.histograms.is_empty() {
+        m.insert("histograms".into(), json!(s.histograms));
+    }
     m
 }

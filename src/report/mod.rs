@@ -77,6 +77,11 @@ impl Results {
         })
     }
 
+    /// Whether per-request details are written.
+    pub fn details(&self) -> bool {
+        self.details
+    }
+
     /// The directory.
     pub fn dir(&self) -> &Path {
         &self.dir
