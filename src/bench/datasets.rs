@@ -4,11 +4,11 @@
 //! dataset that does not use them are named in a note (bench_serving ignores them silently);
 //! flags that cannot work together fail with the flags' names.
 
-use super::args::{BenchArgs, DatasetArg, GroupDistribution, MooncakeWorkload, SpeedBenchCategory};
+use super::args::{BenchArgs, DatasetArg};
 use super::setup::{UsageError, invalid};
 use crate::scenario::{
-    self, AgenticTraceDataset, CustomDataset, Dataset, ImageContent, ImageDataset, ImageFormat,
-    LongbenchDataset, MmmuDataset, MooncakeDataset, MooncakePrompt, OpenaiDataset, RandomDataset,
+    AgenticTraceDataset, CustomDataset, Dataset, ImageDataset, LongbenchDataset, MmmuDataset,
+    MooncakeDataset, MooncakePrompt, MooncakeWorkload, OpenaiDataset, RandomDataset,
     RandomIdsDataset, SharedPrefixDataset, SharegptDataset, SpeedBenchDataset, TokenSource,
 };
 
@@ -36,7 +36,7 @@ impl DatasetArg {
 }
 
 /// The dataset kind a `--dataset-name` stands for.
-fn kind(d: DatasetArg) -> &'static str {
+pub(super) fn kind(d: DatasetArg) -> &'static str {
     match d {
         DatasetArg::MooncakeConversation
         | DatasetArg::MooncakeSynthetic
@@ -229,31 +229,9 @@ pub fn dataset(
             ))
         })
     };
+    // Ranges (lengths, ratios, factors) are the scenario loader's checks; it names the flags.
     let sg = &args.sharegpt;
-    if let Some(len) = sg.sharegpt_output_len
-        && len < 4
-    {
-        return Err(invalid(format!(
-            "--sharegpt-output-len {len}: must be at least 4"
-        )));
-    }
     let r = &args.random;
-    for (id, flag, v) in [
-        (
-            "random_range_ratio",
-            "--random-range-ratio",
-            r.random_range_ratio,
-        ),
-        (
-            "gsp_range_ratio",
-            "--gsp-range-ratio",
-            args.gsp.gsp_range_ratio,
-        ),
-    ] {
-        if given(id) && !(0.0..=1.0).contains(&v) {
-            return Err(invalid(format!("{flag} {v}: expected a number in [0, 1]")));
-        }
-    }
     Ok(match d.dataset_name {
         DatasetArg::Sharegpt => Dataset::Sharegpt(SharegptDataset {
             name,
@@ -311,24 +289,8 @@ pub fn dataset(
             image_count: r.image_count,
             random_image_count: r.random_image_count,
             resolution: r.image_resolution.clone(),
-            format: match r.image_format.to_ascii_lowercase().as_str() {
-                "jpeg" | "jpg" => ImageFormat::Jpeg,
-                "png" => ImageFormat::Png,
-                other => {
-                    return Err(invalid(format!(
-                        "--image-format {other}: runner writes jpeg or png"
-                    )));
-                }
-            },
-            content: match r.image_content.as_str() {
-                "random" => ImageContent::Random,
-                "blank" => ImageContent::Blank,
-                other => {
-                    return Err(invalid(format!(
-                        "--image-content {other}: expected random or blank"
-                    )));
-                }
-            },
+            format: r.image_format,
+            content: r.image_content,
             image_tokens: Default::default(),
         }),
         DatasetArg::Mmmu => Dataset::Mmmu(MmmuDataset {
@@ -350,25 +312,11 @@ pub fn dataset(
                 DatasetArg::MooncakeToolagent => MooncakeWorkload::Toolagent,
                 _ => m.mooncake_workload,
             };
-            if !(m.mooncake_slowdown_factor.is_finite() && m.mooncake_slowdown_factor >= 0.0) {
-                return Err(invalid(format!(
-                    "--mooncake-slowdown-factor {}: expected a number >= 0",
-                    m.mooncake_slowdown_factor
-                )));
-            }
-            if m.mooncake_num_rounds == 0 {
-                return Err(invalid("--mooncake-num-rounds must be at least 1"));
-            }
             Dataset::Mooncake(MooncakeDataset {
                 name,
                 num_prompts: n,
                 path,
-                workload: match workload {
-                    MooncakeWorkload::Mooncake => scenario::MooncakeWorkload::Mooncake,
-                    MooncakeWorkload::Conversation => scenario::MooncakeWorkload::Conversation,
-                    MooncakeWorkload::Synthetic => scenario::MooncakeWorkload::Synthetic,
-                    MooncakeWorkload::Toolagent => scenario::MooncakeWorkload::Toolagent,
-                },
+                workload,
                 slowdown_factor: m.mooncake_slowdown_factor,
                 num_rounds: m.mooncake_num_rounds,
                 prompt: MooncakePrompt::Sglang,
@@ -387,11 +335,7 @@ pub fn dataset(
             name,
             num_prompts: n,
             path: need_path()?,
-            category: args.speed_bench.speed_bench_category.map(|c| match c {
-                SpeedBenchCategory::LowEntropy => scenario::SpeedBenchCategory::LowEntropy,
-                SpeedBenchCategory::Mixed => scenario::SpeedBenchCategory::Mixed,
-                SpeedBenchCategory::HighEntropy => scenario::SpeedBenchCategory::HighEntropy,
-            }),
+            category: args.speed_bench.speed_bench_category,
             output_len: args.speed_bench.speed_bench_output_len,
         }),
         DatasetArg::AgenticTrace => Dataset::AgenticTrace(AgenticTraceDataset {
@@ -412,33 +356,6 @@ fn shared_prefix(
     notes: &mut Vec<String>,
 ) -> Result<Dataset, UsageError> {
     let g = &args.gsp;
-    if args.dataset.tokenize_prompt && g.gsp_num_turns > 1 {
-        return Err(invalid("--tokenize-prompt requires --gsp-num-turns=1"));
-    }
-    match (g.gsp_group_distribution, g.gsp_zipf_alpha) {
-        (GroupDistribution::Zipf, None) => {
-            return Err(invalid(
-                "--gsp-group-distribution=zipf requires --gsp-zipf-alpha (a finite float > 0)",
-            ));
-        }
-        (GroupDistribution::Zipf, Some(a)) if !(a.is_finite() && a > 0.0) => {
-            return Err(invalid(format!(
-                "--gsp-zipf-alpha {a}: expected a finite float > 0"
-            )));
-        }
-        (GroupDistribution::Uniform, Some(_)) => {
-            return Err(invalid(
-                "--gsp-zipf-alpha is only meaningful with --gsp-group-distribution=zipf; remove \
-                 --gsp-zipf-alpha or set --gsp-group-distribution=zipf",
-            ));
-        }
-        _ => {}
-    }
-    if g.gsp_num_turns == 0 || g.gsp_num_groups == 0 || g.gsp_prompts_per_group == 0 {
-        return Err(invalid(
-            "--gsp-num-groups, --gsp-prompts-per-group and --gsp-num-turns must be at least 1",
-        ));
-    }
     if given("num_prompts") {
         notes.push(format!(
             "--num-prompts does not apply to generated-shared-prefix: it sends --gsp-num-groups × \
@@ -463,10 +380,7 @@ fn shared_prefix(
         range_ratio: g.gsp_range_ratio,
         num_turns: g.gsp_num_turns,
         ordered: g.gsp_ordered,
-        group_distribution: match g.gsp_group_distribution {
-            GroupDistribution::Uniform => scenario::GroupDistribution::Uniform,
-            GroupDistribution::Zipf => scenario::GroupDistribution::Zipf,
-        },
+        group_distribution: g.gsp_group_distribution,
         zipf_alpha: g.gsp_zipf_alpha,
         send_routing_key: g.gsp_send_routing_key,
         tokenize_prompt: args.dataset.tokenize_prompt,
