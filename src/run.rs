@@ -186,6 +186,9 @@ async fn sweep(
         if let Some(d) = crate::dataset::inspect::drift(&built).filter(|d| d.differing > 0) {
             eprintln!("dataset `{}`: {d}", dataset.name());
         }
+        tokenizer
+            .take_errors()
+            .warn(&format!("dataset `{}`", dataset.name()));
         sink.workload_built(dataset, &built);
         workloads.insert(spec.dataset, built);
     }
@@ -253,6 +256,7 @@ async fn sweep(
         }
         metrics::count_tokens(&mut done.records, tokenizer);
         let mut summary = metrics::summarize(&done.records, done.duration_s, tokenizer);
+        summary.tokenizer_errors = tokenizer.take_errors().warn(&format!("run {}", spec.id));
         summary.server_info = target.server_info().await;
         if t.backend.family() == Family::Sglang {
             summary.accept_length = summary.server_info.as_ref().and_then(engine::accept_length);

@@ -4,7 +4,7 @@
 
 use clap::{Args, ValueEnum};
 
-use crate::scenario::{
+pub use crate::scenario::{
     Backend, GroupDistribution, ImageContent, ImageFormat, LoraDistribution, MooncakeWorkload,
     SpeedBenchCategory,
 };
