@@ -45,153 +45,46 @@ pub(super) fn kind(d: DatasetArg) -> &'static str {
     }
 }
 
-/// Dataset flags and the kinds that use them: (field id, flag, kinds).
-const DATASET_FLAGS: &[(&str, &str, &[&str])] = &[
-    (
-        "sharegpt_output_len",
-        "--sharegpt-output-len",
-        &[
-            "sharegpt",
-            "custom",
-            "openai",
-            "longbench_v2",
-            "agentic-trace",
-        ],
-    ),
-    (
-        "sharegpt_context_len",
-        "--sharegpt-context-len",
-        &["sharegpt", "custom", "longbench_v2"],
-    ),
-    (
-        "random_input_len",
-        "--random-input-len",
-        &["random", "random-ids", "image"],
-    ),
-    (
-        "random_output_len",
-        "--random-output-len",
-        &["random", "random-ids", "image", "mmmu"],
-    ),
-    (
-        "random_range_ratio",
-        "--random-range-ratio",
-        &["random", "random-ids", "image"],
-    ),
-    ("image_count", "--image-count", &["image"]),
-    ("random_image_count", "--random-image-count", &["image"]),
-    ("image_resolution", "--image-resolution", &["image"]),
-    ("image_format", "--image-format", &["image"]),
-    ("image_content", "--image-content", &["image"]),
-    (
-        "gsp_num_groups",
-        "--gsp-num-groups",
-        &["generated-shared-prefix"],
-    ),
-    (
-        "gsp_prompts_per_group",
-        "--gsp-prompts-per-group",
-        &["generated-shared-prefix"],
-    ),
-    (
-        "gsp_system_prompt_len",
-        "--gsp-system-prompt-len",
-        &["generated-shared-prefix"],
-    ),
-    (
-        "gsp_question_len",
-        "--gsp-question-len",
-        &["generated-shared-prefix"],
-    ),
-    (
-        "gsp_output_len",
-        "--gsp-output-len",
-        &["generated-shared-prefix"],
-    ),
-    (
-        "gsp_range_ratio",
-        "--gsp-range-ratio",
-        &["generated-shared-prefix"],
-    ),
-    (
-        "gsp_fast_prepare",
-        "--gsp-fast-prepare",
-        &["generated-shared-prefix"],
-    ),
-    (
-        "gsp_send_routing_key",
-        "--gsp-send-routing-key",
-        &["generated-shared-prefix"],
-    ),
-    (
-        "gsp_num_turns",
-        "--gsp-num-turns",
-        &["generated-shared-prefix"],
-    ),
-    ("gsp_ordered", "--gsp-ordered", &["generated-shared-prefix"]),
-    (
-        "gsp_group_distribution",
-        "--gsp-group-distribution",
-        &["generated-shared-prefix"],
-    ),
-    (
-        "gsp_zipf_alpha",
-        "--gsp-zipf-alpha",
-        &["generated-shared-prefix"],
-    ),
-    (
-        "mooncake_slowdown_factor",
-        "--mooncake-slowdown-factor",
-        &["mooncake"],
-    ),
-    (
-        "mooncake_num_rounds",
-        "--mooncake-num-rounds",
-        &["mooncake"],
-    ),
-    ("mooncake_workload", "--mooncake-workload", &["mooncake"]),
-    (
-        "use_trace_timestamps",
-        "--use-trace-timestamps",
-        &["mooncake"],
-    ),
-    (
-        "speed_bench_category",
-        "--speed-bench-category",
-        &["speed-bench"],
-    ),
-    (
-        "speed_bench_output_len",
-        "--speed-bench-output-len",
-        &["speed-bench"],
-    ),
-    ("dataset_offset", "--dataset-offset", &["agentic-trace"]),
-    (
-        "agentic_max_turns",
-        "--agentic-max-turns",
-        &["agentic-trace"],
-    ),
-    (
-        "apply_chat_template",
-        "--apply-chat-template",
-        &["sharegpt", "custom", "image", "mmmu"],
-    ),
-    ("prompt_suffix", "--prompt-suffix", &["sharegpt", "custom"]),
-    (
-        "dataset_path",
-        "--dataset-path",
-        &[
-            "sharegpt",
-            "custom",
-            "openai",
-            "random",
-            "mmmu",
-            "mooncake",
-            "longbench_v2",
-            "speed-bench",
-            "agentic-trace",
-        ],
-    ),
+/// Dataset flags (by field id; the flag is `--` and the id in kebab case) and the kinds that
+/// use them.
+#[rustfmt::skip]
+const DATASET_FLAGS: &[(&str, &[&str])] = &[
+    ("sharegpt_output_len", &["sharegpt", "custom", "openai", "longbench_v2", "agentic-trace"]),
+    ("sharegpt_context_len", &["sharegpt", "custom", "longbench_v2"]),
+    ("random_input_len", &["random", "random-ids", "image"]),
+    ("random_output_len", &["random", "random-ids", "image", "mmmu"]),
+    ("random_range_ratio", &["random", "random-ids", "image"]),
+    ("image_count", &["image"]),
+    ("random_image_count", &["image"]),
+    ("image_resolution", &["image"]),
+    ("image_format", &["image"]),
+    ("image_content", &["image"]),
+    ("gsp_num_groups", &["generated-shared-prefix"]),
+    ("gsp_prompts_per_group", &["generated-shared-prefix"]),
+    ("gsp_system_prompt_len", &["generated-shared-prefix"]),
+    ("gsp_question_len", &["generated-shared-prefix"]),
+    ("gsp_output_len", &["generated-shared-prefix"]),
+    ("gsp_range_ratio", &["generated-shared-prefix"]),
+    ("gsp_fast_prepare", &["generated-shared-prefix"]),
+    ("gsp_send_routing_key", &["generated-shared-prefix"]),
+    ("gsp_num_turns", &["generated-shared-prefix"]),
+    ("gsp_ordered", &["generated-shared-prefix"]),
+    ("gsp_group_distribution", &["generated-shared-prefix"]),
+    ("gsp_zipf_alpha", &["generated-shared-prefix"]),
+    ("mooncake_slowdown_factor", &["mooncake"]),
+    ("mooncake_num_rounds", &["mooncake"]),
+    ("mooncake_workload", &["mooncake"]),
+    ("use_trace_timestamps", &["mooncake"]),
+    ("speed_bench_category", &["speed-bench"]),
+    ("speed_bench_output_len", &["speed-bench"]),
+    ("dataset_offset", &["agentic-trace"]),
+    ("agentic_max_turns", &["agentic-trace"]),
+    ("apply_chat_template", &["sharegpt", "custom", "image", "mmmu"]),
+    ("prompt_suffix", &["sharegpt", "custom"]),
+    ("dataset_path", &[
+        "sharegpt", "custom", "openai", "random", "mmmu", "mooncake", "longbench_v2",
+        "speed-bench", "agentic-trace",
+    ]),
 ];
 
 /// The scenario dataset for the flags; notes for flags given but not used by it.
@@ -200,12 +93,23 @@ pub fn dataset(
     given: &dyn Fn(&str) -> bool,
     notes: &mut Vec<String>,
 ) -> Result<Dataset, UsageError> {
+    check_flags(args, given, notes)?;
+    build(args, given, notes)
+}
+
+/// Notes for dataset flags the dataset does not use; `--tokenize-prompt` where it cannot work.
+fn check_flags(
+    args: &BenchArgs,
+    given: &dyn Fn(&str) -> bool,
+    notes: &mut Vec<String>,
+) -> Result<(), UsageError> {
     let d = &args.dataset;
     let k = kind(d.dataset_name);
-    for (id, flag, kinds) in DATASET_FLAGS {
+    for (id, kinds) in DATASET_FLAGS {
         if given(id) && !kinds.contains(&k) {
             notes.push(format!(
-                "{flag} does not apply to --dataset-name {}; ignored (as bench_serving does)",
+                "--{} does not apply to --dataset-name {}; ignored (as bench_serving does)",
+                id.replace('_', "-"),
                 d.dataset_name.name()
             ));
         }
@@ -217,7 +121,17 @@ pub fn dataset(
             d.dataset_name.name()
         )));
     }
-    let name = k.to_owned();
+    Ok(())
+}
+
+/// The dataset entry: each `--dataset-name` is the scenario kind with the same options.
+fn build(
+    args: &BenchArgs,
+    given: &dyn Fn(&str) -> bool,
+    notes: &mut Vec<String>,
+) -> Result<Dataset, UsageError> {
+    let d = &args.dataset;
+    let name = kind(d.dataset_name).to_owned();
     let n = d.num_prompts;
     let path = (!d.dataset_path.is_empty()).then(|| d.dataset_path.clone());
     let need_path = || {
