@@ -21,11 +21,14 @@ use std::path::Path;
 
 use thiserror::Error;
 
+mod errors;
 mod hub;
 mod server;
 
 use crate::chat_template::{ChatTemplate, template_text};
 use crate::fetch::Sources;
+use errors::Errors;
+pub use errors::TokenizerErrors;
 use server::ServerTokenizer;
 
 /// A tokenizer could not be loaded or used.
@@ -76,44 +79,6 @@ pub struct Tokenizer {
     eos: String,
     specials_added: usize,
     errors: Errors,
-}
-
-/// Failed encode/decode calls since the last [`Tokenizer::take_errors`].
-#[derive(Debug, Default)]
-struct Errors {
-    count: std::sync::atomic::AtomicUsize,
-    first: std::sync::Mutex<Option<String>>,
-}
-
-/// Failed tokenizer calls (a server tokenizer's network or HTTP errors): their texts were
-/// counted as 0 tokens.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct TokenizerErrors {
-    /// How many calls failed.
-    pub count: usize,
-    /// The first failure's message.
-    pub first: Option<String>,
-}
-
-impl TokenizerErrors {
-    /// Say on stderr that `what` (`run ID`, `dataset NAME`) had failures; the count.
-    pub fn warn(self, what: &str) -> usize {
-        if self.count > 0 {
-            eprintln!("warning: {what}: {self}");
-        }
-        self.count
-    }
-}
-
-impl std::fmt::Display for TokenizerErrors {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} tokenizer call(s) failed and counted 0 tokens (first: {})",
-            self.count,
-            self.first.as_deref().unwrap_or("?")
-        )
-    }
 }
 
 impl std::fmt::Debug for Tokenizer {
@@ -262,32 +227,6 @@ impl Tokenizer {
             specials_added,
             errors: Errors::default(),
         })
-    }
-
-    /// The value of a call, or its default (no tokens, no text) with the failure counted.
-    fn counted<T: Default>(&self, r: Result<T, String>) -> T {
-        r.unwrap_or_else(|e| {
-            use std::sync::atomic::Ordering;
-            if self.errors.count.fetch_add(1, Ordering::Relaxed) == 0 {
-                *self.errors.first.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
-            }
-            T::default()
-        })
-    }
-
-    /// The calls that failed since the last time this was asked, and the first failure.
-    pub fn take_errors(&self) -> TokenizerErrors {
-        use std::sync::atomic::Ordering;
-        let first = self
-            .errors
-            .first
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
-        TokenizerErrors {
-            count: self.errors.count.swap(0, Ordering::Relaxed),
-            first,
-        }
     }
 
     /// Where it came from (`builtin`, a file path, or `server:URL`).
