@@ -216,6 +216,9 @@ async fn sweep(
         if let Some(d) = crate::dataset::inspect::drift(&built).filter(|d| d.differing > 0) {
             eprintln!("dataset `{}`: {d}", dataset.name());
         }
+        tokenizer
+            .take_errors()
+            .warn(&format!("dataset `{}`", dataset.name()));
         sink.workload_built(dataset, &built);
         workloads.insert(spec.dataset, built);
     }
@@ -291,6 +294,7 @@ async fn sweep(
         let (mut summary, records) = collector.finish(ran.duration_s);
         summary.warm_connections = warmed;
         engine::pace::judge(&mut summary, &ran.pace);
+        summary.tokenizer_errors = tokenizer.take_errors().warn(&format!("run {}", spec.id));
         summary.server_info = target.server_info().await;
         if let std::collections::hash_map::Entry::Vacant(e) = servers.entry(spec.target) {
             let info = summary.server_info.as_ref();

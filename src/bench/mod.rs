@@ -7,6 +7,7 @@
 
 pub mod args;
 mod datasets;
+mod flags;
 pub mod goodput;
 mod options;
 pub mod output;
@@ -51,7 +52,8 @@ pub fn main(args: &BenchArgs, matches: &ArgMatches) -> i32 {
     match run(args, &setup) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            let kind = datasets::kind(args.dataset.dataset_name);
+            eprintln!("error: {}", flags::in_flag_terms(&format!("{e:#}"), kind));
             1
         }
     }

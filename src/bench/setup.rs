@@ -9,8 +9,8 @@
 use std::collections::BTreeMap;
 
 use super::args::{BenchArgs, DatasetArg};
-use super::datasets;
 use super::goodput::{self, Slo};
+use super::{datasets, flags};
 use crate::scenario::{
     self, Arrival, Axis, Backend, Concurrency, Dataset, Load, OutputOptions, Rate, Scenario, Sweep,
     Target,
@@ -170,7 +170,8 @@ pub fn build(args: &BenchArgs, given: &dyn Fn(&str) -> bool) -> Result<Setup, Us
     );
     if args.dataset.tokenize_prompt && !ids_ok {
         return Err(invalid(format!(
-            "--tokenize-prompt sends token ids, which only the native (sglang, sglang-native) and              completions (sglang-oai, vllm, lmdeploy) APIs take, not --backend {}",
+            "--tokenize-prompt sends token ids, which only the native (sglang, sglang-native) and \
+             completions (sglang-oai, vllm, lmdeploy) APIs take, not --backend {}",
             backend.as_str()
         )));
     }
@@ -246,7 +247,7 @@ pub fn build(args: &BenchArgs, given: &dyn Fn(&str) -> bool) -> Result<Setup, Us
     };
     let yaml = to_yaml(&scenario);
     let scenario = scenario::load_str(&yaml, "runner bench", scenario::locate::Format::Yaml)
-        .map_err(|e| invalid(describe_invalid(&e)))?;
+        .map_err(|e| invalid(flags::describe(&e, datasets::kind(kind))))?;
     Ok(Setup {
         scenario,
         yaml,
@@ -290,14 +291,11 @@ fn load(
 ) -> Result<Load, UsageError> {
     let l = &args.load;
     let rate = l.request_rate;
-    let request_rate = if rate.is_infinite() && rate > 0.0 {
+    // Checked by the scenario loader (> 0), which names --request-rate.
+    let request_rate = if rate == f64::INFINITY {
         Rate::Infinite
-    } else if rate.is_finite() && rate > 0.0 {
-        Rate::PerSecond(rate)
     } else {
-        return Err(invalid(format!(
-            "--request-rate {rate}: expected a number of requests per second > 0, or inf"
-        )));
+        Rate::PerSecond(rate)
     };
     if mooncake && given("request_rate") {
         notes.push(
@@ -305,12 +303,6 @@ fn load(
              not used (as in bench_serving)"
                 .into(),
         );
-    }
-    if !(l.flush_cache_timeout.is_finite() && l.flush_cache_timeout > 0.0) {
-        return Err(invalid(format!(
-            "--flush-cache-timeout {}: expected a finite number of seconds > 0",
-            l.flush_cache_timeout
-        )));
     }
     if given("flush_cache_timeout") && !l.flush_cache {
         notes.push("--flush-cache-timeout is used only with --flush-cache".into());
@@ -341,49 +333,4 @@ pub fn to_yaml(s: &Scenario) -> String {
          # Made by `runner bench --dump-scenario`; `runner run FILE` sends the same requests\n\
          # on the same schedule.\n{body}"
     )
-}
-
-/// A scenario that does not validate, in flag terms where the field has a flag.
-fn describe_invalid(e: &scenario::LoadError) -> String {
-    let diags = e.diagnostics();
-    if diags.is_empty() {
-        return e.to_string();
-    }
-    let lines: Vec<String> = diags
-        .iter()
-        .map(|d| {
-            let what = flag_of(&d.pointer)
-                .map(str::to_owned)
-                .unwrap_or_else(|| format!("scenario field {}", d.pointer));
-            match &d.hint {
-                Some(h) => format!("{what}: {} ({h})", d.message),
-                None => format!("{what}: {}", d.message),
-            }
-        })
-        .collect();
-    lines.join("\n")
-}
-
-/// The flag behind a scenario field, by the field's last name.
-fn flag_of(pointer: &str) -> Option<&'static str> {
-    let last = pointer.rsplit('/').next()?;
-    Some(match last {
-        "base_url" => "--base-url / --host / --port",
-        "resolution" => "--image-resolution",
-        "image_count" => "--image-count",
-        "num_prompts" => "--num-prompts",
-        "range_ratio" => "--random-range-ratio / --gsp-range-ratio",
-        "num_groups" => "--gsp-num-groups",
-        "prompts_per_group" => "--gsp-prompts-per-group",
-        "num_turns" => "--gsp-num-turns",
-        "zipf_alpha" => "--gsp-zipf-alpha / --lora-zipf-alpha",
-        "slowdown_factor" => "--mooncake-slowdown-factor",
-        "num_rounds" => "--mooncake-num-rounds",
-        "output_len" => "the output length flag",
-        "context_len" => "--sharegpt-context-len",
-        "max_turns" => "--agentic-max-turns",
-        "names" => "--lora-name",
-        "token_ids" => "--token-ids-logprob",
-        _ => return None,
-    })
 }

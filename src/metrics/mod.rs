@@ -97,6 +97,8 @@ pub struct Summary {
     pub completed: usize,
     /// Failed requests.
     pub failed: usize,
+    /// Tokenizer calls that failed while counting this run's tokens (their texts counted 0).
+    pub tokenizer_errors: usize,
     /// Failed requests by kind (`http_503`, `stream_early_close`, `timeout`, …).
     pub failures: BTreeMap<String, usize>,
     /// Run duration in seconds: from the first due time to the end of the last response.

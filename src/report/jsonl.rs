@@ -95,6 +95,7 @@ pub fn result_json(info: &RunInfo, s: &Summary) -> Map<String, Value> {
     put("total_output_chunks", json!(s.total_output_chunks));
     put("retokenized_mismatch", json!(s.retokenized_mismatch));
     put("chunk_mismatch", json!(s.chunk_mismatch));
+    put("tokenizer_errors", json!(s.tokenizer_errors));
     put("token_counts_disagree", json!(s.token_counts_disagree()));
     put("queued_requests", json!(s.queued_requests));
     put("retried_requests", json!(s.retried_requests));

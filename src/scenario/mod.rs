@@ -155,6 +155,7 @@ pub enum Backend {
     /// TensorRT-LLM `/v2/models/ensemble/generate_stream`.
     Trt,
     /// gRPC gserver (not supported).
+    #[value(hide = true)]
     Gserver,
     /// Truss `/v1/models/model:predict`.
     Truss,

@@ -244,6 +244,10 @@ fn expectation(e: &ValidationError<'_>) -> String {
         ValidationErrorKind::Maximum { limit } => format!("a value <= {limit}"),
         ValidationErrorKind::MinItems { limit } => format!("a list of at least {limit}"),
         ValidationErrorKind::Enum { options } => format!("one of {options}"),
+        ValidationErrorKind::AnyOf { context } => {
+            let wanted: Vec<String> = context.iter().flatten().map(expectation).collect();
+            wanted.join(" or ")
+        }
         _ => e.to_string(),
     }
 }
@@ -280,8 +284,8 @@ fn message(kind: &ValidationErrorKind, instance: &Value) -> String {
         ValidationErrorKind::Constant { expected_value } => {
             format!("expected {expected_value}, got {v}")
         }
-        ValidationErrorKind::Minimum { limit } => format!("{v} is less than the minimum {limit}"),
-        ValidationErrorKind::Maximum { limit } => format!("{v} is more than the maximum {limit}"),
+        ValidationErrorKind::Minimum { limit } => format!("{v} is too small: at least {limit}"),
+        ValidationErrorKind::Maximum { limit } => format!("{v} is too large: at most {limit}"),
         ValidationErrorKind::ExclusiveMinimum { limit } => {
             format!("{v} must be greater than {limit}")
         }

@@ -93,7 +93,9 @@ pub struct MmmuDataset {
 }
 
 /// Which Mooncake trace.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::ValueEnum,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum MooncakeWorkload {
     /// `arxiv-trace/mooncake_trace.jsonl`.
@@ -201,8 +203,11 @@ pub struct LongbenchDataset {
 }
 
 /// SPEED-Bench category.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::ValueEnum,
+)]
 #[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
 pub enum SpeedBenchCategory {
     /// Low-entropy prompts.
     LowEntropy,
