@@ -58,7 +58,10 @@ fn validate_reports_every_problem_with_its_line_in_yaml_and_toml() {
             expected.iter().map(|(l, f)| (*l, f.to_string())).collect();
         assert_eq!(got, want, "{file}:\n{err}");
         assert!(err.contains("unknown field `colour`"), "{err}");
-        assert!(err.contains("expected an integer, got `lots`"), "{err}");
+        assert!(
+            err.contains("expected an integer, got the string \"lots\""),
+            "{err}"
+        );
         assert!(err.contains("`zipp` is not one of: product, zip"), "{err}");
         assert!(err.contains("did you mean `zip`?"), "{err}");
         assert!(err.trim_end().ends_with("3 problems found"), "{err}");
@@ -285,9 +288,35 @@ fn all_failed_run_exits_1_with_a_readable_summary() {
         stdout.contains("All requests failed in run dead/r/rate=inf/conc=none."),
         "{stdout}"
     );
+    assert!(
+        stdout.contains("Run: dead/r/rate=inf/conc=none\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Mean TTFT (ms):                          N/A"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("| dead/r/rate=inf/conc=none |              0/5 |"),
+        "{stdout}"
+    );
     let lines = std::fs::read_to_string(dir.path().join("out/runs.jsonl")).unwrap();
     let v: serde_json::Value = serde_json::from_str(lines.trim()).unwrap();
     assert_eq!(v["failures"]["connect"], 5);
+    // Nothing was measured: null, not a perfect-looking 0.0.
+    for k in [
+        "mean_ttft_ms",
+        "p99_itl_ms",
+        "median_e2e_latency_ms",
+        "max_itl_ms",
+    ] {
+        assert_eq!(v[k], serde_json::Value::Null, "{k}");
+    }
+    let csv = std::fs::read_to_string(dir.path().join("out/summary.csv")).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let row: Vec<&str> = csv.lines().nth(1).unwrap().split(',').collect();
+    let col = header.iter().position(|h| *h == "mean_ttft_ms").unwrap();
+    assert_eq!(row[col], "");
 }
 
 #[test]
