@@ -329,7 +329,7 @@ fn a_server_that_never_gets_ready_fails_readably() {
         dir.path(),
         "dead.yaml",
         &format!(
-            "name: dead\ntargets:\n  - {{name: dead, backend: vllm, base_url: 'http://127.0.0.1:{port}', ready_timeout_s: 1}}\ndatasets:\n  - {{name: r, kind: random, num_prompts: 5}}\n"
+            "name: dead\ntargets:\n  - {{name: dead, backend: vllm, base_url: 'http://127.0.0.1:{port}', ready_timeout_s: 5}}\ndatasets:\n  - {{name: r, kind: random, num_prompts: 5}}\n"
         ),
     );
     let out = runner()
@@ -343,8 +343,37 @@ fn a_server_that_never_gets_ready_fails_readably() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains(&format!(
-            "error: target `dead`: http://127.0.0.1:{port}/v1/models did not answer 200 within 1 s"
+            "error: target `dead`: http://127.0.0.1:{port}/v1/models did not answer 200 within 5 s"
         )),
+        "{err}"
+    );
+    // Said once, a few seconds in, with the cause; the final error keeps the cause too.
+    assert_eq!(err.matches("still waiting for").count(), 1, "{err}");
+    assert_eq!(
+        err.to_lowercase().matches("connection refused").count(),
+        2,
+        "{err}"
+    );
+}
+
+#[test]
+fn inspecting_a_dataset_the_scenario_lacks_is_a_usage_error() {
+    let out = runner()
+        .args([
+            "dataset",
+            "inspect",
+            "scenarios/quickstart.yaml",
+            "--dataset",
+            "nope",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "--dataset nope: no dataset of that name; scenarios/quickstart.yaml has: rand"
+        ),
         "{err}"
     );
 }
