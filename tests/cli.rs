@@ -422,3 +422,45 @@ fn a_missing_scenario_file_is_a_usage_error_that_says_why() {
         );
     }
 }
+
+#[test]
+fn ctrl_c_during_bench_says_so_and_leaves_no_empty_result_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let out_file = dir.path().join("bench.jsonl");
+    // Nothing listens: bench waits for readiness until interrupted.
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("runner"))
+        .args([
+            "bench",
+            "--backend",
+            "vllm",
+            "--host",
+            "127.0.0.1",
+            "--port",
+        ])
+        .arg(port.to_string())
+        .args(["--dataset-name", "random", "--num-prompts", "2"])
+        .args(["--random-input-len", "8", "--random-output-len", "4"])
+        .args(["--ready-check-timeout-sec", "60", "--output-file"])
+        .arg(&out_file)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(
+        err.contains("interrupted before any run finished; no result written"),
+        "{err}"
+    );
+    assert!(!out_file.exists());
+}
