@@ -297,7 +297,7 @@ fn all_failed_run_exits_1_with_a_readable_summary() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("| dead/r/rate=inf/conc=none |              0/5 |"),
+        stdout.contains("| dead/r/rate=inf/conc=none |              0 / 5 |"),
         "{stdout}"
     );
     let lines = std::fs::read_to_string(dir.path().join("out/runs.jsonl")).unwrap();

@@ -74,11 +74,14 @@ fn quickstart_prints_a_block_per_run_and_writes_results() {
     assert_eq!(table_lines.len(), 6, "{table}");
     assert!(table_lines[0].starts_with("| run "), "{table}");
     assert!(
-        table_lines[2].starts_with("| fast/rand/rate=20/conc=16  |             60/0 |"),
+        table_lines[2].starts_with("| fast/rand/rate=20/conc=16  |             60 / 0 |"),
         "{table}"
     );
-    let width = table_lines[0].len();
-    assert!(table_lines.iter().all(|l| l.len() == width), "{table}");
+    let width = table_lines[0].chars().count();
+    assert!(
+        table_lines.iter().all(|l| l.chars().count() == width),
+        "{table}"
+    );
     assert!(
         rows[2].starts_with(
             "fast/rand/rate=inf/conc=16,quickstart,fast,sglang-oai,rand,inf,16,42,60,0,"

@@ -1,47 +1,20 @@
 //! The sweep table: one line per run (run id, completed/failed, req/s, output tok/s, mean and
-//! p99 TTFT, mean TPOT, p99 ITL), as an aligned Markdown table that reads the same on the
-//! console and in `summary.md`. In: result lines as written to `runs.jsonl`. Out: the text.
+//! p99 TTFT, mean TPOT, p99 ITL; goodput and SLO verdict when runs have them), as an aligned
+//! Markdown table that reads the same on the console and in `summary.md`; its cells are
+//! report.md's. In: result lines as written to `runs.jsonl`. Out: the text.
 
 use serde_json::{Map, Value};
 
-/// Column titles and the result keys they show (`completed`/`failed` share one column).
-const COLUMNS: &[(&str, &[&str])] = &[
-    ("run", &["run_id"]),
-    ("completed/failed", &["completed", "failed"]),
-    ("req/s", &["request_throughput"]),
-    ("output tok/s", &["output_throughput"]),
-    ("mean TTFT (ms)", &["mean_ttft_ms"]),
-    ("p99 TTFT (ms)", &["p99_ttft_ms"]),
-    ("mean TPOT (ms)", &["mean_tpot_ms"]),
-    ("p99 ITL (ms)", &["p99_itl_ms"]),
-];
+use super::plot::markdown::sweep_cells;
+use super::plot::read::RunRow;
 
-fn cell(v: Option<&Value>) -> String {
-    match v {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Number(n)) if n.is_f64() => format!("{:.2}", n.as_f64().unwrap_or(0.0)),
-        Some(Value::Number(n)) => n.to_string(),
-        _ => "N/A".to_owned(),
-    }
-}
-
-/// The table of `rows`, columns padded to their widest cell, numbers right-aligned.
+/// The table of `rows`, columns padded to their widest cell, numbers right-aligned. The
+/// cells are report.md's ([`super::plot::markdown::sweep_cells`]): one definition.
 pub fn sweep_table(rows: &[Map<String, Value>]) -> String {
-    let mut grid: Vec<Vec<String>> = vec![COLUMNS.iter().map(|(t, _)| (*t).to_owned()).collect()];
-    for r in rows {
-        grid.push(
-            COLUMNS
-                .iter()
-                .map(|(_, keys)| {
-                    keys.iter()
-                        .map(|k| cell(r.get(*k)))
-                        .collect::<Vec<_>>()
-                        .join("/")
-                })
-                .collect(),
-        );
-    }
-    let widths: Vec<usize> = (0..COLUMNS.len())
+    let runs: Vec<RunRow> = rows.iter().map(|r| RunRow { fields: r.clone() }).collect();
+    let grid = sweep_cells(&runs);
+    let columns = grid.first().map_or(0, Vec::len);
+    let widths: Vec<usize> = (0..columns)
         .map(|c| {
             grid.iter()
                 .map(|row| row[c].chars().count())
@@ -56,10 +29,11 @@ pub fn sweep_table(rows: &[Map<String, Value>]) -> String {
             .zip(&widths)
             .enumerate()
             .map(|(c, (v, w))| {
-                if c == 0 {
-                    format!("{v:<w$}")
+                let pad = w - v.chars().count();
+                if c == 0 || grid[0][c] == "SLO" {
+                    format!("{v}{}", " ".repeat(pad))
                 } else {
-                    format!("{v:>w$}")
+                    format!("{}{v}", " ".repeat(pad))
                 }
             })
             .collect();
@@ -70,7 +44,7 @@ pub fn sweep_table(rows: &[Map<String, Value>]) -> String {
                 .enumerate()
                 .map(|(c, w)| {
                     let dashes = "-".repeat(*w);
-                    if c == 0 {
+                    if c == 0 || grid[0][c] == "SLO" {
                         format!("-{dashes}-")
                     } else {
                         format!("-{dashes}:")
@@ -89,11 +63,11 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn aligned_with_na_for_missing_latencies() {
+    fn aligned_with_a_dash_for_missing_latencies() {
         let rows: Vec<Map<String, Value>> = [
             json!({"run_id": "fast/rand/rate=20/conc=16", "completed": 60, "failed": 0,
                    "request_throughput": 19.5, "output_throughput": 624.0,
-                   "mean_ttft_ms": 41.25, "p99_ttft_ms": 45.0, "mean_tpot_ms": 8.0,
+                   "mean_ttft_ms": 41.26, "p99_ttft_ms": 45.0, "mean_tpot_ms": 8.0,
                    "p99_itl_ms": 9.126}),
             json!({"run_id": "down/rand/rate=inf/conc=16", "completed": 0, "failed": 60,
                    "request_throughput": 0.0, "output_throughput": 0.0,
@@ -104,10 +78,10 @@ mod tests {
         .map(|v| v.as_object().unwrap().clone())
         .collect();
         let want = "\
-| run                        | completed/failed | req/s | output tok/s | mean TTFT (ms) | p99 TTFT (ms) | mean TPOT (ms) | p99 ITL (ms) |
-|----------------------------|-----------------:|------:|-------------:|---------------:|--------------:|---------------:|-------------:|
-| fast/rand/rate=20/conc=16  |             60/0 | 19.50 |       624.00 |          41.25 |         45.00 |           8.00 |         9.13 |
-| down/rand/rate=inf/conc=16 |             0/60 |  0.00 |         0.00 |            N/A |           N/A |            N/A |          N/A |
+| run                        | completed / failed | req/s | output tok/s | mean TTFT (ms) | p99 TTFT (ms) | mean TPOT (ms) | p99 ITL (ms) |
+|----------------------------|-------------------:|------:|-------------:|---------------:|--------------:|---------------:|-------------:|
+| fast/rand/rate=20/conc=16  |             60 / 0 |  19.5 |          624 |           41.3 |            45 |              8 |         9.13 |
+| down/rand/rate=inf/conc=16 |             0 / 60 |     0 |            0 |              – |             – |              – |            – |
 ";
         assert_eq!(sweep_table(&rows), want);
     }
