@@ -183,7 +183,19 @@ fn execute(cli: Cli) -> Result<i32> {
                 },
         } => {
             let loaded = scenario::load(&file)?;
-            inspect(&loaded.scenario, dataset.as_deref(), requests)?;
+            let s = &loaded.scenario;
+            if let Some(name) = dataset.as_deref()
+                && !s.datasets.iter().any(|d| d.name() == name)
+            {
+                let names: Vec<&str> = s.datasets.iter().map(|d| d.name()).collect();
+                eprintln!(
+                    "error: --dataset {name}: no dataset of that name; {} has: {}",
+                    file.display(),
+                    names.join(", ")
+                );
+                return Ok(2);
+            }
+            inspect(s, dataset.as_deref(), requests)?;
             Ok(0)
         }
         Command::Plan { file } => {
@@ -254,14 +266,6 @@ fn inspect(s: &Scenario, only: Option<&str>, first: usize) -> Result<()> {
         .iter()
         .filter(|d| only.is_none_or(|n| n == d.name()))
         .collect();
-    if chosen.is_empty() {
-        let names: Vec<&str> = s.datasets.iter().map(|d| d.name()).collect();
-        anyhow::bail!(
-            "no dataset named `{}`; the scenario has: {}",
-            only.unwrap_or_default(),
-            names.join(", ")
-        );
-    }
     println!("tokenizer: {}, seed {}", tokenizer.name(), s.seed);
     for d in chosen {
         let requests = crate::workload::build(d, s.seed, &tokenizer)?;

@@ -208,6 +208,21 @@ impl Drop for Http {
     }
 }
 
+/// An error with every cause in its chain (`error sending request: … : Connection refused`).
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut msg = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        let s_text = s.to_string();
+        if !msg.contains(&s_text) {
+            msg.push_str(": ");
+            msg.push_str(&s_text);
+        }
+        src = s.source();
+    }
+    msg
+}
+
 /// Download `url` to `dest` (through a temporary file), with a bearer token if given.
 pub fn download(url: &str, dest: &Path, token: Option<&str>) -> Result<(), String> {
     if let Some(dir) = dest.parent() {
@@ -222,7 +237,7 @@ pub fn download(url: &str, dest: &Path, token: Option<&str>) -> Result<(), Strin
     let tmp = dest.with_extension("part");
     let tmp2 = tmp.clone();
     http.run(async move {
-        let resp = req.send().await.map_err(|e| e.to_string())?;
+        let resp = req.send().await.map_err(|e| error_chain(&e))?;
         if !resp.status().is_success() {
             return Err(format!("HTTP {}", resp.status()));
         }
@@ -231,7 +246,7 @@ pub fn download(url: &str, dest: &Path, token: Option<&str>) -> Result<(), Strin
             .map_err(|e| format!("cannot write {}: {e}", tmp2.display()))?;
         let mut body = resp.bytes_stream();
         while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(|e| e.to_string())?;
+            let chunk = chunk.map_err(|e| error_chain(&e))?;
             tokio::io::AsyncWriteExt::write_all(&mut file, &chunk)
                 .await
                 .map_err(|e| e.to_string())?;

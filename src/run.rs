@@ -11,7 +11,6 @@ use anyhow::{Context, Result, bail};
 use crate::engine::{self, Target};
 use crate::metrics;
 use crate::plan::Plan;
-use crate::protocol;
 use crate::provenance;
 use crate::record::RequestRecord;
 use crate::report::{self, Results, RunInfo};
@@ -139,8 +138,17 @@ impl RunSink for ResultsSink<'_> {
         summary: &metrics::Summary,
         records: &[RequestRecord],
     ) -> Result<()> {
+        println!("\nRun: {}", info.run_id);
         print!("{}", report::block(info, summary));
         print!("{}", report::notes(summary, records));
+        if let Some(instant) = report::in_flight::peak_of(summary, records)
+            && instant != summary.max_concurrent_requests
+        {
+            println!(
+                "Peak in-flight requests (at one instant): {instant}; \"Peak concurrent \
+                 requests\" counts those active within the same second, as bench_serving does"
+            );
+        }
         if summary.completed == 0 {
             println!("All requests failed in run {}.", info.run_id);
         }
@@ -158,6 +166,7 @@ pub async fn run(s: &Scenario, plan: &Plan, opts: &RunOptions) -> Result<SweepOu
     let origin = provenance::invocation(opts.scenario_file.as_deref());
     let mut outcome = execute_with(&s, plan, &mut ResultsSink(&mut results), origin).await?;
     outcome.dir = results.dir().to_owned();
+    print!("\n{}", results.finish()?);
     eprintln!("\nresults: {}", outcome.dir.join("runs.jsonl").display());
     Ok(outcome)
 }
@@ -231,16 +240,6 @@ async fn sweep(
         let requests = &workloads[&spec.dataset];
         let target = targets[spec.target].clone();
         let t = &s.targets[spec.target];
-        if requests.iter().any(|r| r.prompt.is_conversation()) && !protocol::is_chat(t.backend) {
-            bail!(
-                "run {}: dataset `{}` replays multi-turn conversations, which need a chat \
-                 backend (sglang-oai-chat, vllm-chat, lmdeploy-chat); target `{}` uses `{}`",
-                spec.id,
-                dataset.name(),
-                t.name,
-                t.backend.as_str()
-            );
-        }
         target
             .check(requests)
             .with_context(|| format!("run {}: cannot build request bodies", spec.id))?;

@@ -61,9 +61,9 @@ pub fn build(d: &MooncakeDataset, ctx: &Ctx<'_>) -> Result<Vec<RequestSpec>, Dat
                     "the Mooncake trace",
                     "download it and give its path as the dataset's `path:`",
                 )
-                .map_err(|source| DatasetError::Fetch {
+                .map_err(|cause| DatasetError::Fetch {
                     dataset: ctx.name.into(),
-                    source: Box::new(source),
+                    cause: Box::new(cause),
                 })?
         }
     };

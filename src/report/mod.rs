@@ -4,8 +4,11 @@
 
 mod console;
 mod csv;
+mod details;
+pub mod in_flight;
 mod jsonl;
 pub mod plot;
+pub mod table;
 
 use std::fs::{File, OpenOptions};
 use std::io::Write as _;
@@ -55,6 +58,8 @@ pub struct Results {
     runs: File,
     summary: csv::SummaryCsv,
     details: bool,
+    /// This invocation's result lines, for the sweep table.
+    rows: Vec<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl Results {
@@ -67,6 +72,9 @@ impl Results {
         let runs = open_append(&runs_path, fresh)?;
         let summary = csv::SummaryCsv::open(&dir.join("summary.csv"), fresh)?;
         if details {
+            if fresh {
+                let _ = std::fs::remove_dir_all(dir.join("requests"));
+            }
             std::fs::create_dir_all(dir.join("requests"))?;
         }
         Ok(Results {
@@ -74,6 +82,7 @@ impl Results {
             runs,
             summary,
             details,
+            rows: Vec::new(),
         })
     }
 
@@ -94,21 +103,30 @@ impl Results {
         s: &Summary,
         records: &[RequestRecord],
     ) -> Result<()> {
-        let line = serde_json::Value::Object(result_json(info, s));
+        let mut line = result_json(info, s);
+        line.insert(
+            "max_in_flight_requests".into(),
+            in_flight::peak_of(s, records).into(),
+        );
+        if self.details {
+            let where_ = details::append(&self.dir, &info.run_id, records)?;
+            line.insert("details".into(), where_);
+        }
+        self.rows.push(line.clone());
+        let line = serde_json::Value::Object(line);
         writeln!(self.runs, "{line}")?;
         self.runs.flush()?;
         self.summary.append(&line)?;
-        if self.details {
-            let name = info.run_id.replace(['/', '='], "_");
-            let path = self.dir.join("requests").join(format!("{name}.jsonl"));
-            let mut f = std::io::BufWriter::new(File::create(&path)?);
-            for r in records {
-                serde_json::to_writer(&mut f, r)?;
-                f.write_all(b"\n")?;
-            }
-            f.flush()?;
-        }
         Ok(())
+    }
+
+    /// The sweep table of this invocation's runs, also written as `summary.md`.
+    pub fn finish(&self) -> Result<String> {
+        let table = table::sweep_table(&self.rows);
+        let path = self.dir.join("summary.md");
+        std::fs::write(&path, &table)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        Ok(table)
     }
 }
 

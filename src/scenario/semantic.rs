@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use super::{Arrival, Problem, Scenario, SweepMode, checks, dataset, template, zip_len};
+use super::{Arrival, Problem, Scenario, SweepMode, checks, dataset, zip_len};
 
 /// Checks a schema cannot express: unique names, where each target points, zip lengths,
 /// options that only make sense together.
@@ -58,12 +58,6 @@ pub fn problems(s: &Scenario) -> Vec<Problem> {
         if let Some(why) = t.backend.unsupported() {
             push(format!("/targets/{i}/backend"), why, None);
         }
-        if let Some(src) = &t.template {
-            let name = format!("targets[{i}].template");
-            if let Some(p) = template::problem(&format!("/targets/{i}/template"), &name, src) {
-                push(p.pointer, p.message, None);
-            }
-        }
     }
     let mut seen = HashSet::new();
     for (i, d) in s.datasets.iter().enumerate() {
@@ -83,6 +77,21 @@ pub fn problems(s: &Scenario) -> Vec<Problem> {
                 ),
                 Some("use a `mooncake` dataset, or another arrival process"),
             );
+        }
+        for t in s.targets.iter().filter(|t| !t.backend.is_chat()) {
+            if d.multi_turn() {
+                push(
+                    format!("/datasets/{i}/kind"),
+                    format!(
+                        "dataset `{}` replays multi-turn conversations, which need a chat \
+                         backend; target `{}` uses `{}`",
+                        d.name(),
+                        t.name,
+                        t.backend.as_str()
+                    ),
+                    Some("use sglang-oai-chat, vllm-chat or lmdeploy-chat for this target"),
+                );
+            }
         }
         for p in dataset::problems(d) {
             let p = p.under(&format!("/datasets/{i}"));

@@ -105,6 +105,16 @@ impl Dataset {
         }
     }
 
+    /// Whether its requests are multi-turn conversations (sent turn by turn as chat).
+    pub fn multi_turn(&self) -> bool {
+        match self {
+            Dataset::AgenticTrace(_) => true,
+            Dataset::Mooncake(d) => d.num_rounds > 1,
+            Dataset::GeneratedSharedPrefix(d) => d.num_turns > 1,
+            _ => false,
+        }
+    }
+
     /// Whether its requests carry trace timestamps (usable with `arrival: trace`).
     pub fn has_timestamps(&self) -> bool {
         matches!(self, Dataset::Mooncake(_))

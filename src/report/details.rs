@@ -1,0 +1,34 @@
+//! Per-request details, `requests/<run>.jsonl`: appended like `runs.jsonl`, so every result
+//! line keeps its details; the line says where they are. In: a run's records. Out: the lines
+//! appended and `{"file", "first_line", "lines"}` for the result line.
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde_json::{Value, json};
+
+use crate::record::RequestRecord;
+
+/// Append `records` to the run's details file; where they went (lines are 1-based).
+pub fn append(dir: &Path, run_id: &str, records: &[RequestRecord]) -> Result<Value> {
+    let name = format!("{}.jsonl", run_id.replace(['/', '='], "_"));
+    let path = dir.join("requests").join(&name);
+    let before = match std::fs::File::open(&path) {
+        Ok(f) => BufReader::new(f).lines().count(),
+        Err(_) => 0,
+    };
+    let file = super::open_append(&path, false)?;
+    let mut f = std::io::BufWriter::new(file);
+    for r in records {
+        serde_json::to_writer(&mut f, r)?;
+        f.write_all(b"\n")?;
+    }
+    f.flush()
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(json!({
+        "file": format!("requests/{name}"),
+        "first_line": before + 1,
+        "lines": records.len(),
+    }))
+}
