@@ -10,7 +10,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::engine::{self, Target};
 use crate::metrics;
-use crate::plan::Plan;
+use crate::plan::{Plan, RunSpec};
 use crate::protocol;
 use crate::record::RequestRecord;
 use crate::report::{self, Results, RunInfo};
@@ -38,6 +38,38 @@ pub struct SweepOutcome {
     pub all_failed: Vec<String>,
     /// Where results went (`runner run`).
     pub dir: PathBuf,
+    /// Runs outside a search that failed their SLO, with the thresholds they failed.
+    pub slo_failed: Vec<(String, Vec<String>)>,
+    /// Capacity rows of a search.
+    pub capacity: Vec<crate::search::Row>,
+}
+
+/// Where the runs of a sweep come from: the plan in order, or a capacity search that
+/// decides each next run from the last one ([`crate::search::Driver`]).
+pub trait RunSource {
+    /// The next run, given how the previous one went (`None` before the first).
+    fn next(&mut self, last: Option<(&RunInfo, &metrics::Summary)>) -> Option<RunSpec>;
+    /// The line printed before a run.
+    fn header(&self, spec: &RunSpec) -> String;
+    /// The capacity rows, once every run is done (searches only).
+    fn capacity(&mut self) -> Vec<crate::search::Row> {
+        Vec::new()
+    }
+}
+
+/// The plan's runs, in order.
+struct PlanSource<'a>(&'a Plan, usize);
+
+impl RunSource for PlanSource<'_> {
+    fn next(&mut self, _: Option<(&RunInfo, &metrics::Summary)>) -> Option<RunSpec> {
+        let spec = self.0.runs.get(self.1).cloned();
+        self.1 += 1;
+        spec
+    }
+
+    fn header(&self, spec: &RunSpec) -> String {
+        format!("[{}/{}] {}", spec.index + 1, self.0.runs.len(), spec.id)
+    }
 }
 
 /// Start or reach every target: embedded servers start, remote ones must answer the
@@ -113,10 +145,14 @@ pub trait RunSink {
         summary: &metrics::Summary,
         records: &[RequestRecord],
     ) -> Result<()>;
+    /// A capacity search ended: report its table.
+    fn capacity_done(&mut self, _rows: &[crate::search::Row]) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// `runner run`'s sink: the console block and runner's notes, then the results directory.
-struct ResultsSink<'a>(&'a mut Results);
+struct ResultsSink<'a>(&'a mut Results, bool);
 
 impl RunSink for ResultsSink<'_> {
     fn run_done(
@@ -125,12 +161,25 @@ impl RunSink for ResultsSink<'_> {
         summary: &metrics::Summary,
         records: &[RequestRecord],
     ) -> Result<()> {
-        print!("{}", report::block(info, summary));
+        let goodput = info.slo.as_ref().map(|v| &v.goodput);
+        let extra = goodput.filter(|g| !g.slos.is_empty()).map(|g| g.section());
+        print!(
+            "{}",
+            report::block_with(info, summary, None, &extra.unwrap_or_default())
+        );
         print!("{}", report::notes(summary, records));
+        if let Some(v) = &info.slo {
+            print!("{}", v.line());
+        }
         if summary.completed == 0 {
             println!("All requests failed in run {}.", info.run_id);
         }
         self.0.run_done(info, summary, records)
+    }
+
+    fn capacity_done(&mut self, rows: &[crate::search::Row]) -> Result<()> {
+        print!("{}", crate::search::table::render(rows));
+        crate::search::table::write(self.0.dir(), rows, self.1)
     }
 }
 
@@ -139,7 +188,7 @@ impl RunSink for ResultsSink<'_> {
 pub async fn run(s: &Scenario, plan: &Plan, opts: &RunOptions) -> Result<SweepOutcome> {
     let dir = opts.output.clone().unwrap_or_else(|| s.output_dir());
     let mut results = Results::open(&dir, s.output.details, opts.fresh)?;
-    let mut outcome = execute(s, plan, &mut ResultsSink(&mut results)).await?;
+    let mut outcome = execute(s, plan, &mut ResultsSink(&mut results, opts.fresh)).await?;
     outcome.dir = results.dir().to_owned();
     eprintln!("\nresults: {}", outcome.dir.join("runs.jsonl").display());
     Ok(outcome)
@@ -148,6 +197,9 @@ pub async fn run(s: &Scenario, plan: &Plan, opts: &RunOptions) -> Result<SweepOu
 /// Run every run of `plan`, reporting each to `sink`: start embedded servers, reach remote
 /// targets, build every dataset, then run one after another.
 pub async fn execute(s: &Scenario, plan: &Plan, sink: &mut dyn RunSink) -> Result<SweepOutcome> {
+    for note in &s.skipped_targets {
+        eprintln!("note: {note}");
+    }
     let tokenizer = Tokenizer::for_scenario(s)?;
     let client = engine::client_for(&s.request)?;
     let mut servers = Vec::new();
@@ -190,11 +242,20 @@ async fn sweep(
         workloads.insert(spec.dataset, built);
     }
     let mut outcome = SweepOutcome::default();
-    let n = plan.runs.len();
-    for spec in &plan.runs {
-        eprintln!("\n[{}/{n}] {}", spec.index + 1, spec.id);
+    let lens: Vec<usize> = (0..s.datasets.len())
+        .map(|d| workloads.get(&d).map_or(0, Vec::len))
+        .collect();
+    let mut source: Box<dyn RunSource> = match &s.search {
+        Some(search) => Box::new(crate::search::Driver::new(s, search, &lens)),
+        None => Box::new(PlanSource(plan, 0)),
+    };
+    let mut last: Option<(RunInfo, metrics::Summary)> = None;
+    while let Some(spec) = source.next(last.as_ref().map(|(i, s)| (i, s))) {
+        let spec = &spec;
+        eprintln!("\n{}", source.header(spec));
         let dataset = &s.datasets[spec.dataset];
         let requests = &workloads[&spec.dataset];
+        let requests = &requests[..spec.limit.unwrap_or(requests.len()).min(requests.len())];
         let target = targets[spec.target].clone();
         let t = &s.targets[spec.target];
         if requests.iter().any(|r| r.prompt.is_conversation()) && !protocol::is_chat(t.backend) {
@@ -257,7 +318,7 @@ async fn sweep(
         if t.backend.family() == Family::Sglang {
             summary.accept_length = summary.server_info.as_ref().and_then(engine::accept_length);
         }
-        let info = RunInfo {
+        let mut info = RunInfo {
             run_id: spec.id.clone(),
             scenario: s.name.clone(),
             target: t.name.clone(),
@@ -269,12 +330,29 @@ async fn sweep(
             seed: spec.seed,
             random: dataset.random_lens(),
             cache_report: s.output.cache_report,
+            slo: None,
+            search: spec.search.clone(),
         };
+        if let Some(slo) = &s.slo {
+            let result = report::result_json(&info, &summary);
+            let verdict = crate::slo::judge(slo, &result, &done.records, done.duration_s);
+            if !verdict.passed && spec.search.is_none() {
+                outcome
+                    .slo_failed
+                    .push((spec.id.clone(), verdict.failed_names()));
+            }
+            info.slo = Some(verdict);
+        }
         if summary.completed == 0 {
             outcome.all_failed.push(spec.id.clone());
         }
         sink.run_done(&info, &summary, &done.records)?;
         outcome.runs += 1;
+        last = Some((info, summary));
+    }
+    outcome.capacity = source.capacity();
+    if !outcome.capacity.is_empty() {
+        sink.capacity_done(&outcome.capacity)?;
     }
     Ok(outcome)
 }

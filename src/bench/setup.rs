@@ -204,6 +204,7 @@ pub fn build(args: &BenchArgs, given: &dyn Fn(&str) -> bool) -> Result<Setup, Us
         headers,
         embedded: None,
         template: None,
+        when_env: None,
         ready_timeout_s: t.ready_check_timeout_sec as f64,
     };
     let mooncake = matches!(dataset, Dataset::Mooncake(_));
@@ -235,6 +236,9 @@ pub fn build(args: &BenchArgs, given: &dyn Fn(&str) -> bool) -> Result<Setup, Us
             details: args.output.output_details,
             cache_report: args.output.cache_report,
         },
+        slo: None,
+        search: None,
+        skipped_targets: Vec::new(),
     };
     let yaml = to_yaml(&scenario);
     let scenario = scenario::load_str(&yaml, "runner bench", scenario::locate::Format::Yaml)

@@ -246,6 +246,8 @@ mod tests {
             seed: 1,
             random: None,
             cache_report: false,
+            slo: None,
+            search: None,
         };
         let s = Summary {
             completed: 10,
@@ -333,6 +335,8 @@ mod tests {
             seed: 1,
             random: None,
             cache_report: false,
+            slo: None,
+            search: None,
         };
         let s = Summary {
             total_input: 300,

@@ -43,6 +43,10 @@ pub const COLUMNS: &[&str] = &[
     "max_output_tokens_per_s",
     "max_concurrent_requests",
     "runner_version",
+    "slo_passed",
+    "slo_failed",
+    "slo_attainment",
+    "request_goodput",
 ];
 
 pub(super) struct SummaryCsv {
@@ -86,6 +90,11 @@ impl SummaryCsv {
             .map(|c| match &result[*c] {
                 Value::Null => String::new(),
                 Value::String(s) => s.clone(),
+                Value::Array(a) => a
+                    .iter()
+                    .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                    .collect::<Vec<_>>()
+                    .join(";"),
                 v => v.to_string(),
             })
             .collect();

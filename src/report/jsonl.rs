@@ -99,5 +99,9 @@ pub fn result_json(info: &RunInfo, s: &Summary) -> Map<String, Value> {
     dist(&mut m, "e2e_from_schedule", &s.e2e_from_schedule_ms);
     dist(&mut m, "queue_wait", &s.queue_wait_ms);
     dist(&mut m, "schedule_lag", &s.schedule_lag_ms);
+    crate::slo::insert_keys(&mut m, info.slo.as_ref());
+    if let Some(mark) = &info.search {
+        m.insert("search".into(), json!(mark));
+    }
     m
 }

@@ -45,6 +45,10 @@ pub struct RunInfo {
     pub random: Option<(u32, u32, f64)>,
     /// Report prefix-cache hits (`output.cache_report`, bench_serving's `--cache-report`).
     pub cache_report: bool,
+    /// The SLO verdict, when the scenario has an `slo:` block.
+    pub slo: Option<crate::slo::Verdict>,
+    /// Set on the runs of a capacity search.
+    pub search: Option<crate::plan::SearchMark>,
 }
 
 /// The results directory with its files open for appending.

@@ -26,6 +26,9 @@ pub fn problems(s: &Scenario) -> Vec<Problem> {
                 Some("run ids are built from names, so each must be unique"),
             );
         }
+        if super::optional::inactive(t.when_env.as_deref()).is_some() {
+            continue;
+        }
         match (&t.base_url, &t.embedded) {
             (None, None) => push(
                 format!("/targets/{i}"),
@@ -108,6 +111,10 @@ pub fn problems(s: &Scenario) -> Vec<Problem> {
         _ => {}
     }
     for p in checks::request_problems(&s.request) {
+        push(p.pointer, p.message, p.hint.as_deref());
+    }
+    let slo = s.slo.as_ref().map(super::slo::problems).unwrap_or_default();
+    for p in slo.into_iter().chain(super::search::problems(s)) {
         push(p.pointer, p.message, p.hint.as_deref());
     }
     if s.sweep.mode == SweepMode::Zip

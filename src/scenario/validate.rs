@@ -100,7 +100,8 @@ pub fn check(mut value: Value, file: &str, loc: &Locations) -> Result<Scenario, 
     let scenario: Scenario = serde_json::from_value(value)
         .map_err(|e| vec![Diagnostic::at(file, Pos::new(1, 1), "", e.to_string())])?;
     semantic(&scenario, file, loc)?;
-    Ok(scenario)
+    super::optional::apply(scenario)
+        .map_err(|m| vec![Diagnostic::at(file, loc.best("/targets"), "/targets", m)])
 }
 
 fn schema() -> &'static Value {
