@@ -28,8 +28,10 @@ struct Cell {
     len: usize,
     /// `None` until the probe has run (when there is one).
     bracket: Option<Bracket>,
-    /// Throughput of the probe, req/s.
+    /// Throughput ceiling the probe measured, req/s.
     ceiling: Option<f64>,
+    /// Median end-to-end latency in the probe, s: search runs last at least twice that.
+    lifetime_s: f64,
     step: u32,
     run_ids: Vec<String>,
     /// (value, request_goodput) of passing runs; (value, failed thresholds) of failing ones.
@@ -64,6 +66,7 @@ impl<'a> Driver<'a> {
                         .is_none()
                         .then(|| Bracket::new(search, search.start.unwrap_or(1.0), 0)),
                     ceiling: None,
+                    lifetime_s: 0.0,
                     step: 0,
                     run_ids: Vec::new(),
                     passed: Vec::new(),
@@ -92,8 +95,9 @@ impl<'a> Driver<'a> {
         match (cell.bracket.as_mut(), cell.pending.take()) {
             (None, _) => {
                 // The probe.
-                let ceiling = summary.request_throughput;
+                let ceiling = ceiling(summary);
                 cell.ceiling = Some(ceiling);
+                cell.lifetime_s = summary.e2e_ms.median / 1000.0;
                 let start = search.start.unwrap_or(match search.axis {
                     SearchAxis::RequestRate => ceiling,
                     SearchAxis::MaxConcurrency => {
@@ -101,7 +105,15 @@ impl<'a> Driver<'a> {
                         f64::from((cap / 4).max(1))
                     }
                 });
-                cell.bracket = Some(Bracket::new(search, start.max(f64::MIN_POSITIVE), 1));
+                // A probe in which nothing succeeded leaves nothing to search: the budget
+                // is spent at once and the row says `budget_exhausted`.
+                let used = if summary.completed == 0 {
+                    eprintln!("search: every probe request failed; skipping this search");
+                    search.max_runs
+                } else {
+                    1
+                };
+                cell.bracket = Some(Bracket::new(search, start.max(1e-3), used));
             }
             (Some(b), Some(value)) => {
                 let passed = verdict.is_some_and(|v| v.passed);
@@ -212,7 +224,22 @@ impl<'a> Driver<'a> {
     }
 }
 
-/// Requests in a search run at `value`: about `run_s` seconds of load, at least
+/// The throughput ceiling a probe shows, req/s: its request throughput, or its peak output
+/// rate (busiest one-second window) over the mean output length when that is higher. A
+/// short probe's request throughput is dragged down by its ramp and its tail (the last,
+/// longest requests finish alone); the peak window sees the engine at full batch.
+fn ceiling(s: &Summary) -> f64 {
+    let per_request = s.total_output as f64 / s.completed.max(1) as f64;
+    let peak = if per_request > 0.0 {
+        s.max_output_tokens_per_s / per_request
+    } else {
+        0.0
+    };
+    s.request_throughput.max(peak)
+}
+
+/// Requests in a search run at `value`: about `run_s` seconds of load (at least twice a
+/// request's lifetime in the probe, so the engine reaches its steady state), at least
 /// `min_requests` (and, for concurrency, two per slot), at most the dataset's.
 ///
 /// This is where a search run's stop rule lives: runs are bounded by their request count
@@ -226,7 +253,7 @@ fn run_requests(search: &Search, cell: &Cell, value: f64) -> usize {
             (search.min_requests as usize).max(2 * value as usize),
         ),
     };
-    let n = (per_s * search.run_s).ceil();
+    let n = (per_s * search.run_s.max(2.0 * cell.lifetime_s)).ceil();
     let n = if n.is_finite() { n as usize } else { cell.len };
     n.max(floor).min(cell.len).max(1)
 }

@@ -108,21 +108,21 @@ pub fn render(rows: &[Row]) -> String {
     let _ = writeln!(out, "highest {} meeting the SLO ({unit})", first.axis);
     let _ = writeln!(
         out,
-        "{:<14} {:<14} {:>10} {:>12} {:<16} {:>4}  status",
-        "target", "dataset", "capacity", "goodput/s", "binding SLO", "runs"
+        "{:<14} {:<14} {:>10} {:>12} {:>4}  {:<16} binding SLO",
+        "target", "dataset", "capacity", "goodput/s", "runs", "status"
     );
     for r in rows {
         let f = |v: Option<f64>| v.map_or("-".to_owned(), |x| format!("{x:.2}"));
         let _ = writeln!(
             out,
-            "{:<14} {:<14} {:>10} {:>12} {:<16} {:>4}  {}",
+            "{:<14} {:<14} {:>10} {:>12} {:>4}  {:<16} {}",
             r.target,
             r.dataset,
             f(r.capacity),
             f(r.goodput_at_capacity),
-            r.binding_slo.as_deref().unwrap_or("-"),
             r.runs,
-            r.status
+            r.status,
+            r.binding_slo.as_deref().unwrap_or("-")
         );
     }
     let _ = writeln!(out, "{}", "=".repeat(78));
