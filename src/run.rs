@@ -16,6 +16,7 @@ use crate::record::RequestRecord;
 use crate::report::{self, Results, RunInfo};
 use crate::scenario::{Dataset, Family, Scenario};
 use crate::schedule;
+use crate::search::RunSource;
 use crate::sim;
 use crate::tokenizer::Tokenizer;
 use crate::workload::{self, RequestSpec};
@@ -42,19 +43,6 @@ pub struct SweepOutcome {
     pub slo_failed: Vec<(String, Vec<String>)>,
     /// Capacity rows of a search.
     pub capacity: Vec<crate::search::Row>,
-}
-
-/// Where the runs of a sweep come from: the plan in order, or a capacity search that
-/// decides each next run from the last one ([`crate::search::Driver`]).
-pub trait RunSource {
-    /// The next run, given how the previous one went (`None` before the first).
-    fn next(&mut self, last: Option<(&RunInfo, &metrics::Summary)>) -> Option<RunSpec>;
-    /// The line printed before a run.
-    fn header(&self, spec: &RunSpec) -> String;
-    /// The capacity rows, once every run is done (searches only).
-    fn capacity(&mut self) -> Vec<crate::search::Row> {
-        Vec::new()
-    }
 }
 
 /// The plan's runs, in order.

@@ -12,12 +12,12 @@ pub mod embedded;
 pub mod fault;
 pub mod load;
 pub mod locate;
+pub mod optional;
 mod problem;
 mod request;
 mod search;
 mod semantic;
 mod slo;
-pub mod optional;
 pub mod template;
 pub mod validate;
 

@@ -130,12 +130,14 @@ pub fn problems(slo: &Slo) -> Vec<super::Problem> {
                          max_itl_ms; min_success_rate, min_attainment"
                     .into(),
             };
-            out.push((k.clone(), format!("unknown SLO metric `{k}`"), Some(hint)));
+            out.push(
+                super::Problem::new(format!("/slo/{k}"), format!("unknown SLO metric `{k}`"))
+                    .hint(hint),
+            );
         } else if !(v.is_finite() && *v >= 0.0) {
-            out.push((
-                k.clone(),
+            out.push(super::Problem::new(
+                format!("/slo/{k}"),
                 format!("limit must be a number ≥ 0, got {v}"),
-                None,
             ));
         }
     }

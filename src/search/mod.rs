@@ -15,10 +15,22 @@ pub mod table;
 use crate::metrics::Summary;
 use crate::plan::{RunSpec, SearchMark};
 use crate::report::RunInfo;
-use crate::run::RunSource;
 use crate::scenario::{Concurrency, Rate, Scenario, Search, SearchAxis};
 use bracket::{Bracket, Status};
 pub use table::Row;
+
+/// Where the runs of a sweep come from: the plan in order, or a capacity search that
+/// decides each next run from the last one ([`Driver`]).
+pub trait RunSource {
+    /// The next run, given how the previous one went (`None` before the first).
+    fn next(&mut self, last: Option<(&RunInfo, &Summary)>) -> Option<RunSpec>;
+    /// The line printed before a run.
+    fn header(&self, spec: &RunSpec) -> String;
+    /// The capacity rows, once every run is done (searches only).
+    fn capacity(&mut self) -> Vec<Row> {
+        Vec::new()
+    }
+}
 
 /// One target × dataset being searched.
 struct Cell {
