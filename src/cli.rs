@@ -265,11 +265,18 @@ fn validate(files: &[PathBuf]) -> i32 {
         match scenario::load(f) {
             Ok(l) => {
                 let runs = plan::build(&l.scenario).runs.len();
-                println!(
-                    "{}: ok ({runs} run{})",
-                    f.display(),
-                    if runs == 1 { "" } else { "s" }
-                );
+                let what = match &l.scenario.search {
+                    Some(search) => {
+                        let pairs = l.scenario.targets.len() * l.scenario.datasets.len();
+                        format!(
+                            "{pairs} capacity search{} of at most {} runs",
+                            if pairs == 1 { "" } else { "es" },
+                            search.max_runs
+                        )
+                    }
+                    None => format!("{runs} run{}", if runs == 1 { "" } else { "s" }),
+                };
+                println!("{}: ok ({what})", f.display());
             }
             Err(e @ LoadError::Invalid(_)) => {
                 eprintln!("{e}");
