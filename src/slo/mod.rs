@@ -152,18 +152,11 @@ impl Verdict {
 }
 
 /// The `runs.jsonl` keys: `slo_passed`, `slo_failed`, `slo_attainment`, `request_goodput`
-/// (all null without an `slo:` block), then bench_serving's `goodput_slos_ms` and
-/// `slo_attainment_by_metric` when per-request thresholds are given.
+/// (absent without an `slo:` block, so they never shadow `runner bench`'s `--goodput`
+/// keys), then bench_serving's `goodput_slos_ms` and `slo_attainment_by_metric` when
+/// per-request thresholds are given.
 pub fn insert_keys(m: &mut Map<String, Value>, v: Option<&Verdict>) {
     let Some(v) = v else {
-        for k in [
-            "slo_passed",
-            "slo_failed",
-            "slo_attainment",
-            "request_goodput",
-        ] {
-            m.insert(k.into(), Value::Null);
-        }
         return;
     };
     m.insert("slo_passed".into(), json!(v.passed));
