@@ -2,7 +2,8 @@
 //! and `bench` (bench_serving's flags, see [`crate::bench`]).
 //!
 //! Exit codes are a contract: 0 ok, 1 runtime failure (including a run in which every
-//! request failed), 2 invalid usage or scenario, 4 `diff` found a regression.
+//! request failed), 2 invalid usage or scenario, 3 a run (outside a capacity search) did
+//! not meet the scenario's SLO, 4 `diff` found a regression.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -201,7 +202,13 @@ fn execute(cli: Cli) -> Result<i32> {
         Command::Plan { file } => {
             let loaded = scenario::load(&file)?;
             let p = plan::build(&loaded.scenario);
-            print!("{}", p.render(&loaded.scenario));
+            for note in &loaded.scenario.skipped_targets {
+                println!("note: {note}");
+            }
+            match &loaded.scenario.search {
+                Some(search) => print!("{}", crate::search::describe(&loaded.scenario, search)),
+                None => print!("{}", p.render(&loaded.scenario)),
+            }
             Ok(0)
         }
         Command::Run {
@@ -223,9 +230,7 @@ fn execute(cli: Cli) -> Result<i32> {
             if report && crate::report::plot::command(&outcome.dir) != 0 {
                 return Ok(1);
             }
-            if outcome.all_failed.is_empty() {
-                Ok(0)
-            } else {
+            if !outcome.all_failed.is_empty() {
                 eprintln!(
                     "error: every request failed in {} of {} runs: {}",
                     outcome.all_failed.len(),
@@ -233,6 +238,21 @@ fn execute(cli: Cli) -> Result<i32> {
                     outcome.all_failed.join(", ")
                 );
                 Ok(1)
+            } else if !outcome.slo_failed.is_empty() {
+                let runs: Vec<String> = outcome
+                    .slo_failed
+                    .iter()
+                    .map(|(id, names)| format!("{id} ({})", names.join(", ")))
+                    .collect();
+                eprintln!(
+                    "error: SLO not met in {} of {} runs: {}",
+                    runs.len(),
+                    outcome.runs,
+                    runs.join("; ")
+                );
+                Ok(3)
+            } else {
+                Ok(0)
             }
         }
         Command::Serve { host, port, config } => {
@@ -289,11 +309,18 @@ fn validate(files: &[PathBuf]) -> i32 {
         match scenario::load(f) {
             Ok(l) => {
                 let runs = plan::build(&l.scenario).runs.len();
-                println!(
-                    "{}: ok ({runs} run{})",
-                    f.display(),
-                    if runs == 1 { "" } else { "s" }
-                );
+                let what = match &l.scenario.search {
+                    Some(search) => {
+                        let pairs = l.scenario.targets.len() * l.scenario.datasets.len();
+                        format!(
+                            "{pairs} capacity search{} of at most {} runs",
+                            if pairs == 1 { "" } else { "es" },
+                            search.max_runs
+                        )
+                    }
+                    None => format!("{runs} run{}", if runs == 1 { "" } else { "s" }),
+                };
+                println!("{}: ok ({what})", f.display());
             }
             Err(e @ LoadError::Invalid(_)) => {
                 eprintln!("{e}");

@@ -24,6 +24,8 @@ pub mod requests;
 pub mod run;
 pub mod scenario;
 pub mod schedule;
+pub mod search;
 pub mod sim;
+pub mod slo;
 pub mod tokenizer;
 pub mod workload;

@@ -26,6 +26,21 @@ pub struct RunSpec {
     pub max_concurrency: Concurrency,
     /// Seed of this run: prompts depend on (seed, dataset), arrival times on (seed, rate).
     pub seed: u64,
+    /// Send only the dataset's first this many requests (search runs).
+    pub limit: Option<usize>,
+    /// Set on the runs of a capacity search.
+    pub search: Option<SearchMark>,
+}
+
+/// What marks a run as part of a capacity search (`"search"` in `runs.jsonl`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SearchMark {
+    /// Target name.
+    pub target: String,
+    /// Dataset name.
+    pub dataset: String,
+    /// 0 for the throughput probe, then 1, 2, … in the order run.
+    pub step: u32,
 }
 
 /// The expanded matrix.
@@ -80,6 +95,8 @@ pub fn build(s: &Scenario) -> Plan {
             request_rate: r,
             max_concurrency: c,
             seed: s.seed,
+            limit: None,
+            search: None,
         })
         .collect();
     Plan { runs }

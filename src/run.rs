@@ -10,12 +10,14 @@ use anyhow::{Context, Result, bail};
 
 use crate::engine::{self, Target};
 use crate::metrics;
-use crate::plan::Plan;
+use crate::plan::{Plan, RunSpec};
+use crate::protocol;
 use crate::provenance;
 use crate::record::RequestRecord;
 use crate::report::{self, Results, RunInfo};
 use crate::scenario::{Dataset, Family, Scenario};
 use crate::schedule;
+use crate::search::RunSource;
 use crate::sim;
 use crate::tokenizer::Tokenizer;
 use crate::workload::{self, RequestSpec};
@@ -42,6 +44,25 @@ pub struct SweepOutcome {
     pub all_failed: Vec<String>,
     /// Where results went (`runner run`).
     pub dir: PathBuf,
+    /// Runs outside a search that failed their SLO, with the thresholds they failed.
+    pub slo_failed: Vec<(String, Vec<String>)>,
+    /// Capacity rows of a search.
+    pub capacity: Vec<crate::search::Row>,
+}
+
+/// The plan's runs, in order.
+struct PlanSource<'a>(&'a Plan, usize);
+
+impl RunSource for PlanSource<'_> {
+    fn next(&mut self, _: Option<(&RunInfo, &metrics::Summary)>) -> Option<RunSpec> {
+        let spec = self.0.runs.get(self.1).cloned();
+        self.1 += 1;
+        spec
+    }
+
+    fn header(&self, spec: &RunSpec) -> String {
+        format!("[{}/{}] {}", spec.index + 1, self.0.runs.len(), spec.id)
+    }
 }
 
 /// Start or reach every target: embedded servers start, remote ones must answer the
@@ -122,10 +143,14 @@ pub trait RunSink {
         summary: &metrics::Summary,
         records: &[RequestRecord],
     ) -> Result<()>;
+    /// A capacity search ended: report its table.
+    fn capacity_done(&mut self, _rows: &[crate::search::Row]) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// `runner run`'s sink: the console block and runner's notes, then the results directory.
-struct ResultsSink<'a>(&'a mut Results);
+struct ResultsSink<'a>(&'a mut Results, bool);
 
 impl RunSink for ResultsSink<'_> {
     fn keeps_records(&self) -> bool {
@@ -139,8 +164,16 @@ impl RunSink for ResultsSink<'_> {
         records: &[RequestRecord],
     ) -> Result<()> {
         println!("\nRun: {}", info.run_id);
-        print!("{}", report::block(info, summary));
+        let goodput = info.slo.as_ref().map(|v| &v.goodput);
+        let extra = goodput.filter(|g| !g.slos.is_empty()).map(|g| g.section());
+        print!(
+            "{}",
+            report::block_with(info, summary, None, &extra.unwrap_or_default())
+        );
         print!("{}", report::notes(summary, records));
+        if let Some(v) = &info.slo {
+            print!("{}", v.line());
+        }
         if let Some(instant) = report::in_flight::peak_of(summary, records)
             && instant != summary.max_concurrent_requests
         {
@@ -154,6 +187,11 @@ impl RunSink for ResultsSink<'_> {
         }
         self.0.run_done(info, summary, records)
     }
+
+    fn capacity_done(&mut self, rows: &[crate::search::Row]) -> Result<()> {
+        print!("{}", crate::search::table::render(rows));
+        crate::search::table::write(self.0.dir(), rows, self.1)
+    }
 }
 
 /// Run every run of `plan`, printing a result block per run and writing the results
@@ -164,7 +202,7 @@ pub async fn run(s: &Scenario, plan: &Plan, opts: &RunOptions) -> Result<SweepOu
     let mut s = s.clone();
     s.labels.extend(opts.labels.iter().cloned());
     let origin = provenance::invocation(opts.scenario_file.as_deref());
-    let mut outcome = execute_with(&s, plan, &mut ResultsSink(&mut results), origin).await?;
+    let mut outcome = execute_with(&s, plan, &mut ResultsSink(&mut results, opts.fresh), origin).await?;
     outcome.dir = results.dir().to_owned();
     print!("\n{}", results.finish()?);
     eprintln!("\nresults: {}", outcome.dir.join("runs.jsonl").display());
@@ -186,6 +224,9 @@ pub async fn execute_with(
     origin: serde_json::Map<String, serde_json::Value>,
 ) -> Result<SweepOutcome> {
     engine::warm::raise_nofile_limit();
+    for note in &s.skipped_targets {
+        eprintln!("note: {note}");
+    }
     let tokenizer = Tokenizer::for_scenario(s)?;
     let client = engine::client_for(&s.request)?;
     let mut servers = Vec::new();
@@ -233,11 +274,20 @@ async fn sweep(
     }
     let mut outcome = SweepOutcome::default();
     let mut servers: HashMap<usize, serde_json::Value> = HashMap::new();
-    let n = plan.runs.len();
-    for spec in &plan.runs {
-        eprintln!("\n[{}/{n}] {}", spec.index + 1, spec.id);
+    let lens: Vec<usize> = (0..s.datasets.len())
+        .map(|d| workloads.get(&d).map_or(0, Vec::len))
+        .collect();
+    let mut source: Box<dyn RunSource> = match &s.search {
+        Some(search) => Box::new(crate::search::Driver::new(s, search, &lens)),
+        None => Box::new(PlanSource(plan, 0)),
+    };
+    let mut last: Option<(RunInfo, metrics::Summary)> = None;
+    while let Some(spec) = source.next(last.as_ref().map(|(i, s)| (i, s))) {
+        let spec = &spec;
+        eprintln!("\n{}", source.header(spec));
         let dataset = &s.datasets[spec.dataset];
         let requests = &workloads[&spec.dataset];
+        let requests = &requests[..spec.limit.unwrap_or(requests.len()).min(requests.len())];
         let target = targets[spec.target].clone();
         let t = &s.targets[spec.target];
         target
@@ -282,7 +332,10 @@ async fn sweep(
         let warmed =
             engine::warm::before_run(&target, cap, spec.request_rate.as_f64(), requests.len())
                 .await;
-        let mut collector = metrics::Collector::new(Some(tokenizer), sink.keeps_records());
+        // Per-request SLO thresholds (goodput) need every record, past the exact budget too.
+        let per_request_slo = s.slo.as_ref().is_some_and(|x| !x.per_request().is_empty());
+        let keep = sink.keeps_records() || per_request_slo;
+        let mut collector = metrics::Collector::new(Some(tokenizer), keep);
         let ran =
             engine::execute_into(target.clone(), requests, &offsets, cap, &mut collector).await;
         if let Some(p) = &s.load.profile
@@ -302,7 +355,7 @@ async fn sweep(
         if t.backend.family() == Family::Sglang {
             summary.accept_length = summary.server_info.as_ref().and_then(engine::accept_length);
         }
-        let info = RunInfo {
+        let mut info = RunInfo {
             run_id: spec.id.clone(),
             scenario: s.name.clone(),
             target: t.name.clone(),
@@ -315,12 +368,29 @@ async fn sweep(
             random: dataset.random_lens(),
             cache_report: s.output.cache_report,
             stamp: provenance::Stamp::new(started_at, &s.labels, origin, &servers[&spec.target]),
+            slo: None,
+            search: spec.search.clone(),
         };
+        if let Some(slo) = &s.slo {
+            let result = report::result_json(&info, &summary);
+            let verdict = crate::slo::judge(slo, &result, &records, ran.duration_s);
+            if !verdict.passed && spec.search.is_none() {
+                outcome
+                    .slo_failed
+                    .push((spec.id.clone(), verdict.failed_names()));
+            }
+            info.slo = Some(verdict);
+        }
         if summary.completed == 0 {
             outcome.all_failed.push(spec.id.clone());
         }
         sink.run_done(&info, &summary, &records)?;
         outcome.runs += 1;
+        last = Some((info, summary));
+    }
+    outcome.capacity = source.capacity();
+    if !outcome.capacity.is_empty() {
+        sink.capacity_done(&outcome.capacity)?;
     }
     Ok(outcome)
 }

@@ -205,6 +205,7 @@ pub fn build(args: &BenchArgs, given: &dyn Fn(&str) -> bool) -> Result<Setup, Us
         headers,
         embedded: None,
         template: None,
+        when_env: None,
         ready_timeout_s: t.ready_check_timeout_sec as f64,
     };
     let mooncake = matches!(dataset, Dataset::Mooncake(_));
@@ -244,6 +245,9 @@ pub fn build(args: &BenchArgs, given: &dyn Fn(&str) -> bool) -> Result<Setup, Us
             .map(|t| ("tag".to_owned(), t.clone()))
             .collect(),
         gate: None,
+        slo: None,
+        search: None,
+        skipped_targets: Vec::new(),
     };
     let yaml = to_yaml(&scenario);
     let scenario = scenario::load_str(&yaml, "runner bench", scenario::locate::Format::Yaml)

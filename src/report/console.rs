@@ -262,6 +262,8 @@ mod tests {
             random: None,
             cache_report: false,
             stamp: Default::default(),
+            slo: None,
+            search: None,
         };
         let s = Summary {
             completed: 10,
@@ -350,6 +352,8 @@ mod tests {
             random: None,
             cache_report: false,
             stamp: Default::default(),
+            slo: None,
+            search: None,
         };
         let s = Summary {
             total_input: 300,

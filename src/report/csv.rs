@@ -47,6 +47,10 @@ pub const COLUMNS: &[&str] = &[
     "started_at",
     "invocation_id",
     "labels",
+    "slo_passed",
+    "slo_failed",
+    "slo_attainment",
+    "request_goodput",
 ];
 
 pub(super) struct SummaryCsv {
@@ -103,6 +107,12 @@ fn cell(column: &str, result: &Value) -> String {
         Value::Null => String::new(),
         Value::Object(m) if m.is_empty() => String::new(),
         Value::String(s) => s.clone(),
+        // Lists (`slo_failed`) as `a;b`.
+        Value::Array(a) => a
+            .iter()
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+            .collect::<Vec<_>>()
+            .join(";"),
         v => v.to_string(),
     }
 }

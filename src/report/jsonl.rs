@@ -136,5 +136,9 @@ pub fn result_json(info: &RunInfo, s: &Summary) -> Map<String, Value> {
     if !s.histograms.is_empty() {
         m.insert("histograms".into(), json!(s.histograms));
     }
+    crate::slo::insert_keys(&mut m, info.slo.as_ref());
+    if let Some(mark) = &info.search {
+        m.insert("search".into(), json!(mark));
+    }
     m
 }

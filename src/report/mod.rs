@@ -50,6 +50,10 @@ pub struct RunInfo {
     pub cache_report: bool,
     /// Start time, invocation id, labels and provenance.
     pub stamp: crate::provenance::Stamp,
+    /// The SLO verdict, when the scenario has an `slo:` block.
+    pub slo: Option<crate::slo::Verdict>,
+    /// Set on the runs of a capacity search.
+    pub search: Option<crate::plan::SearchMark>,
 }
 
 /// The results directory with its files open for appending.

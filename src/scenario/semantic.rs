@@ -26,6 +26,9 @@ pub fn problems(s: &Scenario) -> Vec<Problem> {
                 Some("run ids are built from names, so each must be unique"),
             );
         }
+        if super::optional::inactive(t.when_env.as_deref()).is_some() {
+            continue;
+        }
         match (&t.base_url, &t.embedded) {
             (None, None) => push(
                 format!("/targets/{i}"),
@@ -119,7 +122,9 @@ pub fn problems(s: &Scenario) -> Vec<Problem> {
     for p in checks::request_problems(&s.request) {
         push(p.pointer, p.message, p.hint.as_deref());
     }
-    for p in s.gate.iter().flat_map(super::regress::problems) {
+    let slo = s.slo.as_ref().map(super::slo::problems).unwrap_or_default();
+    let gate = s.gate.iter().flat_map(super::regress::problems);
+    for p in gate.chain(slo).chain(super::search::problems(s)) {
         push(p.pointer, p.message, p.hint.as_deref());
     }
     if s.sweep.mode == SweepMode::Zip

@@ -101,7 +101,9 @@ pub fn check(mut value: Value, file: &str, loc: &Locations) -> Result<Scenario, 
             Ok(scenario) => {
                 diags.extend(located(super::semantic::problems(&scenario), file, loc));
                 if diags.is_empty() {
-                    return Ok(scenario);
+                    return super::optional::apply(scenario).map_err(|m| {
+                        vec![Diagnostic::at(file, loc.best("/targets"), "/targets", m)]
+                    });
                 }
             }
             Err(e) => diags.push(Diagnostic::at(file, Pos::new(1, 1), "", e.to_string())),
