@@ -90,6 +90,9 @@ pub struct Summary {
     pub duration_s: f64,
     /// Sum of the dataset's prompt lengths over successful requests.
     pub total_input: u64,
+    /// Sum of the server-reported prompt lengths over successful requests that carried one
+    /// (the `reported_input_lens` detail array sums to it).
+    pub total_reported_input: u64,
     /// Text part of `total_input` (all of it for text datasets).
     pub total_input_text: u64,
     /// Vision part of `total_input`.
@@ -264,6 +267,7 @@ pub fn summarize(records: &[RequestRecord], duration_s: f64, tokenizer: &Tokeniz
             .retokenized_output_len
             .unwrap_or_else(|| tokenizer.count(&r.text) as u32);
         s.total_input += r.prompt_len as u64;
+        s.total_reported_input += u64::from(r.reported_prompt_len.unwrap_or(0));
         let vision = r.vision_prompt_len.min(r.prompt_len);
         s.total_input_text += (r.prompt_len - vision) as u64;
         s.total_input_vision += vision as u64;
