@@ -8,8 +8,9 @@ use super::args::{BenchArgs, DatasetArg, GroupDistribution, MooncakeWorkload, Sp
 use super::setup::{UsageError, invalid};
 use crate::scenario::{
     self, AgenticTraceDataset, CustomDataset, Dataset, ImageContent, ImageDataset, ImageFormat,
-    LongbenchDataset, MmmuDataset, MooncakeDataset, MooncakePrompt, OpenaiDataset, RandomDataset,
-    RandomIdsDataset, SharedPrefixDataset, SharegptDataset, SpeedBenchDataset, TokenSource,
+    LongbenchDataset, MmmuDataset, MooncakeDataset, MooncakePrompt, MooncakeRounds, OpenaiDataset,
+    RandomDataset, RandomIdsDataset, SharedPrefixDataset, SharegptDataset, SpeedBenchDataset,
+    TokenSource,
 };
 
 impl DatasetArg {
@@ -371,6 +372,7 @@ pub fn dataset(
                 },
                 slowdown_factor: m.mooncake_slowdown_factor,
                 num_rounds: m.mooncake_num_rounds,
+                rounds: MooncakeRounds::TurnByTurn,
                 prompt: MooncakePrompt::Sglang,
                 block_size: 512,
                 output_len: 256,

@@ -7,6 +7,7 @@
 
 pub mod args;
 mod datasets;
+mod dump;
 pub mod goodput;
 mod options;
 pub mod output;
@@ -37,7 +38,10 @@ pub fn main(args: &BenchArgs, matches: &ArgMatches) -> i32 {
     let setup = match setup::build(args, &given) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!(
+                "error: {}",
+                crate::scenario::secrets::redact(&e.to_string())
+            );
             return 2;
         }
     };
@@ -51,7 +55,10 @@ pub fn main(args: &BenchArgs, matches: &ArgMatches) -> i32 {
     match run(args, &setup) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!(
+                "error: {}",
+                crate::scenario::secrets::redact(&format!("{e:#}"))
+            );
             1
         }
     }
