@@ -4,11 +4,11 @@
 
 mod console;
 mod csv;
+mod durable;
 mod jsonl;
 pub mod plot;
 
 use std::fs::{File, OpenOptions};
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -89,20 +89,22 @@ impl Results {
         s: &Summary,
         records: &[RequestRecord],
     ) -> Result<()> {
-        let line = serde_json::Value::Object(result_json(info, s));
-        writeln!(self.runs, "{line}")?;
-        self.runs.flush()?;
-        self.summary.append(&line)?;
+        // Details first, then the line, then the row: a run in runs.jsonl has the others, and
+        // a failed write (disk full, file-size limit) leaves every file with whole records.
         if self.details {
             let name = info.run_id.replace(['/', '='], "_");
             let path = self.dir.join("requests").join(format!("{name}.jsonl"));
-            let mut f = std::io::BufWriter::new(File::create(&path)?);
+            let mut text = Vec::new();
             for r in records {
-                serde_json::to_writer(&mut f, r)?;
-                f.write_all(b"\n")?;
+                serde_json::to_writer(&mut text, r)?;
+                text.push(b'\n');
             }
-            f.flush()?;
+            durable::create(&path, &text)?;
         }
+        let line = serde_json::Value::Object(result_json(info, s));
+        let path = self.dir.join("runs.jsonl");
+        durable::append(&mut self.runs, &path, format!("{line}\n").as_bytes())?;
+        self.summary.append(&line)?;
         Ok(())
     }
 }
