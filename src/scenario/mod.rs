@@ -15,6 +15,7 @@ pub mod locate;
 mod problem;
 pub mod regress;
 mod request;
+pub mod secrets;
 mod semantic;
 pub mod template;
 pub mod validate;
