@@ -81,7 +81,11 @@ async fn connect(
             target = target.with_template(&format!("targets[{i}].template"), src)?;
         }
         if t.embedded.is_none() {
-            eprintln!("waiting for target `{}` at {base_url} ...", t.name);
+            eprintln!(
+                "waiting for target `{}` at {} ...",
+                t.name,
+                crate::scenario::secrets::redact(&base_url)
+            );
             target
                 .wait_ready(t.ready_timeout_s)
                 .await
@@ -131,7 +135,10 @@ impl RunSink for ResultsSink<'_> {
         records: &[RequestRecord],
     ) -> Result<()> {
         print!("{}", report::block(info, summary));
-        print!("{}", report::notes(summary, records));
+        print!(
+            "{}",
+            crate::scenario::secrets::redact(&report::notes(summary, records))
+        );
         if summary.completed == 0 {
             println!("All requests failed in run {}.", info.run_id);
         }
@@ -240,7 +247,10 @@ async fn sweep(
                 Ok(()) => println!(
                     "Warmup completed with {warm} sequences. Starting main benchmark run..."
                 ),
-                Err(e) => eprintln!("warning: warmup failed (every warmup request failed): {e}"),
+                Err(e) => eprintln!(
+                    "warning: warmup failed (every warmup request failed): {}",
+                    crate::scenario::secrets::redact(&e.to_string())
+                ),
             }
         }
         if s.load.flush_cache {
@@ -271,7 +281,10 @@ async fn sweep(
         if let Some(p) = &s.load.profile
             && let Err(e) = target.stop_profile(p).await
         {
-            eprintln!("warning: {e}");
+            eprintln!(
+                "warning: {}",
+                crate::scenario::secrets::redact(&e.to_string())
+            );
         }
         metrics::count_tokens(&mut done.records, tokenizer);
         let mut summary = metrics::summarize(&done.records, done.duration_s, tokenizer);
@@ -297,6 +310,9 @@ async fn sweep(
             cache_report: s.output.cache_report,
             stamp: provenance::Stamp::new(started_at, &s.labels, origin, &servers[&spec.target]),
         };
+        if let Some(h) = crate::hint::wrong_backend(&summary, t.backend, &target.base_url) {
+            eprintln!("error: {h}");
+        }
         if summary.completed == 0 {
             outcome.all_failed.push(spec.id.clone());
         }
