@@ -28,7 +28,7 @@ pub fn register(value: &str, placeholder: String) {
     if !s.iter().any(|(v, _)| v == value) {
         s.push((value.to_owned(), placeholder));
         // Longest first, so a value containing another is replaced whole.
-        s.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        s.sort_by_key(|(v, _)| std::cmp::Reverse(v.len()));
     }
 }
 
