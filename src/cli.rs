@@ -132,11 +132,19 @@ pub fn main() -> i32 {
         Err(e) => {
             match e.downcast_ref::<LoadError>() {
                 // Every problem of an invalid file, each on its own line.
-                Some(le) if !le.diagnostics().is_empty() => eprintln!("{le}"),
+                Some(le) if !le.diagnostics().is_empty() => {
+                    eprintln!("{}", crate::scenario::secrets::redact(&le.to_string()));
+                }
                 // A missing or unreadable scenario file is a usage error too.
-                Some(_) => eprintln!("error: {e:#}"),
+                Some(_) => eprintln!(
+                    "error: {}",
+                    crate::scenario::secrets::redact(&format!("{e:#}"))
+                ),
                 None => {
-                    eprintln!("error: {e:#}");
+                    eprintln!(
+                        "error: {}",
+                        crate::scenario::secrets::redact(&format!("{e:#}"))
+                    );
                     return 1;
                 }
             }

@@ -14,6 +14,7 @@ pub mod dataset;
 pub mod diff;
 pub mod engine;
 pub mod fetch;
+pub mod hint;
 pub mod metrics;
 pub mod plan;
 pub mod protocol;

@@ -123,7 +123,7 @@ impl Plan {
             let t = &s.targets[r.target];
             let d = &s.datasets[r.dataset];
             let place = match (&t.base_url, &t.embedded) {
-                (Some(url), _) => url.clone(),
+                (Some(url), _) => crate::scenario::secrets::redact(url).into_owned(),
                 (None, _) => "embedded".into(),
             };
             let _ = writeln!(

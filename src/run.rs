@@ -11,7 +11,6 @@ use anyhow::{Context, Result, bail};
 use crate::engine::{self, Target};
 use crate::metrics;
 use crate::plan::{Plan, RunSpec};
-use crate::protocol;
 use crate::provenance;
 use crate::record::RequestRecord;
 use crate::report::{self, Results, RunInfo};
@@ -101,7 +100,11 @@ async fn connect(
             target = target.with_template(&format!("targets[{i}].template"), src)?;
         }
         if t.embedded.is_none() {
-            eprintln!("waiting for target `{}` at {base_url} ...", t.name);
+            eprintln!(
+                "waiting for target `{}` at {} ...",
+                t.name,
+                crate::scenario::secrets::redact(&base_url)
+            );
             target
                 .wait_ready(t.ready_timeout_s)
                 .await
@@ -170,7 +173,10 @@ impl RunSink for ResultsSink<'_> {
             "{}",
             report::block_with(info, summary, None, &extra.unwrap_or_default())
         );
-        print!("{}", report::notes(summary, records));
+        print!(
+            "{}",
+            crate::scenario::secrets::redact(&report::notes(summary, records))
+        );
         if let Some(v) = &info.slo {
             print!("{}", v.line());
         }
@@ -302,7 +308,10 @@ async fn sweep(
                 Ok(()) => println!(
                     "Warmup completed with {warm} sequences. Starting main benchmark run..."
                 ),
-                Err(e) => eprintln!("warning: warmup failed (every warmup request failed): {e}"),
+                Err(e) => eprintln!(
+                    "warning: warmup failed (every warmup request failed): {}",
+                    crate::scenario::secrets::redact(&e.to_string())
+                ),
             }
         }
         if s.load.flush_cache {
@@ -341,7 +350,10 @@ async fn sweep(
         if let Some(p) = &s.load.profile
             && let Err(e) = target.stop_profile(p).await
         {
-            eprintln!("warning: {e}");
+            eprintln!(
+                "warning: {}",
+                crate::scenario::secrets::redact(&e.to_string())
+            );
         }
         let (mut summary, records) = collector.finish(ran.duration_s);
         summary.warm_connections = warmed;
@@ -380,6 +392,9 @@ async fn sweep(
                     .push((spec.id.clone(), verdict.failed_names()));
             }
             info.slo = Some(verdict);
+        }
+        if let Some(h) = crate::hint::wrong_backend(&summary, t.backend, &target.base_url) {
+            eprintln!("error: {h}");
         }
         if summary.completed == 0 {
             outcome.all_failed.push(spec.id.clone());

@@ -8,8 +8,9 @@ use super::args::{BenchArgs, DatasetArg};
 use super::setup::{UsageError, invalid};
 use crate::scenario::{
     AgenticTraceDataset, CustomDataset, Dataset, ImageDataset, LongbenchDataset, MmmuDataset,
-    MooncakeDataset, MooncakePrompt, MooncakeWorkload, OpenaiDataset, RandomDataset,
-    RandomIdsDataset, SharedPrefixDataset, SharegptDataset, SpeedBenchDataset, TokenSource,
+    MooncakeDataset, MooncakePrompt, MooncakeRounds, MooncakeWorkload, OpenaiDataset,
+    RandomDataset, RandomIdsDataset, SharedPrefixDataset, SharegptDataset, SpeedBenchDataset,
+    TokenSource,
 };
 
 impl DatasetArg {
@@ -233,6 +234,7 @@ fn build(
                 workload,
                 slowdown_factor: m.mooncake_slowdown_factor,
                 num_rounds: m.mooncake_num_rounds,
+                rounds: MooncakeRounds::TurnByTurn,
                 prompt: MooncakePrompt::Sglang,
                 block_size: 512,
                 output_len: 256,

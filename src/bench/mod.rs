@@ -8,6 +8,7 @@
 pub mod args;
 mod datasets;
 mod flags;
+mod dump;
 pub mod goodput;
 mod options;
 pub mod output;
@@ -38,7 +39,10 @@ pub fn main(args: &BenchArgs, matches: &ArgMatches) -> i32 {
     let setup = match setup::build(args, &given) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!(
+                "error: {}",
+                crate::scenario::secrets::redact(&e.to_string())
+            );
             return 2;
         }
     };
@@ -53,7 +57,9 @@ pub fn main(args: &BenchArgs, matches: &ArgMatches) -> i32 {
         Ok(code) => code,
         Err(e) => {
             let kind = datasets::kind(args.dataset.dataset_name);
-            eprintln!("error: {}", flags::in_flag_terms(&format!("{e:#}"), kind));
+            let text = format!("{e:#}");
+            let msg = crate::scenario::secrets::redact(&text);
+            eprintln!("error: {}", flags::in_flag_terms(&msg, kind));
             1
         }
     }

@@ -42,7 +42,7 @@ pub(super) fn invalid(msg: impl Into<String>) -> UsageError {
 pub struct Setup {
     /// The one-run scenario, loaded from [`Setup::yaml`].
     pub scenario: Scenario,
-    /// The scenario file `--dump-scenario` prints.
+    /// The scenario file `--dump-scenario` prints (header values as `${RUNNER_HEADER_…}`).
     pub yaml: String,
     /// `--goodput` SLOs, in the order given.
     pub slos: Vec<Slo>,
@@ -175,7 +175,10 @@ pub fn build(args: &BenchArgs, given: &dyn Fn(&str) -> bool) -> Result<Setup, Us
             backend.as_str()
         )));
     }
-    let dataset = datasets::dataset(args, given, &mut notes)?;
+    let mut dataset = datasets::dataset(args, given, &mut notes)?;
+    if let Dataset::Mooncake(m) = &mut dataset {
+        mooncake_rounds(m, backend, &mut notes);
+    }
     if dataset_is_conversation(&dataset) && !crate::protocol::is_chat(backend) {
         return Err(invalid(format!(
             "--dataset-name {} replays multi-turn conversations turn by turn, which needs a chat \
@@ -249,12 +252,13 @@ pub fn build(args: &BenchArgs, given: &dyn Fn(&str) -> bool) -> Result<Setup, Us
         search: None,
         skipped_targets: Vec::new(),
     };
+    let dump = super::dump::without_secrets(&scenario);
     let yaml = to_yaml(&scenario);
     let scenario = scenario::load_str(&yaml, "runner bench", scenario::locate::Format::Yaml)
         .map_err(|e| invalid(flags::describe(&e, datasets::kind(kind))))?;
     Ok(Setup {
         scenario,
-        yaml,
+        yaml: dump,
         slos,
         notes,
     })
@@ -263,10 +267,26 @@ pub fn build(args: &BenchArgs, given: &dyn Fn(&str) -> bool) -> Result<Setup, Us
 fn dataset_is_conversation(d: &Dataset) -> bool {
     match d {
         Dataset::GeneratedSharedPrefix(g) => g.num_turns > 1,
-        Dataset::Mooncake(m) => m.num_rounds > 1,
+        Dataset::Mooncake(m) => m.num_rounds > 1 && !m.all_at_once(),
         Dataset::AgenticTrace(_) => true,
         _ => false,
     }
+}
+
+/// Multi-round Mooncake on a non-chat backend runs as bench_serving does (all rounds of a
+/// session at once, placeholder replies); chat backends keep the turn-by-turn replay.
+fn mooncake_rounds(m: &mut scenario::MooncakeDataset, backend: Backend, notes: &mut Vec<String>) {
+    if m.num_rounds < 2 || crate::protocol::is_chat(backend) {
+        return;
+    }
+    m.rounds = scenario::MooncakeRounds::AllAtOnce;
+    notes.push(format!(
+        "--mooncake-num-rounds {}: all rounds of a session are sent at once with placeholder \
+         replies, as bench_serving does; for the more faithful turn-by-turn replay (each round \
+         after the real reply) use a chat backend (--backend sglang-oai-chat) or a scenario \
+         with `rounds: turn-by-turn`",
+        m.num_rounds
+    ));
 }
 
 /// `--header Key=Value …`: split at the first `=`.

@@ -105,6 +105,9 @@ pub struct Summary {
     pub duration_s: f64,
     /// Sum of the dataset's prompt lengths over successful requests.
     pub total_input: u64,
+    /// Sum of the server-reported prompt lengths over successful requests that carried one
+    /// (the `reported_input_lens` detail array sums to it).
+    pub total_reported_input: u64,
     /// Text part of `total_input` (all of it for text datasets).
     pub total_input_text: u64,
     /// Vision part of `total_input`.
@@ -393,6 +396,7 @@ pub(crate) fn count_request(s: &mut Summary, r: &RequestRecord) {
 pub(crate) fn count_ok(s: &mut Summary, r: &RequestRecord, retok: u32) {
     let out = r.output_len();
     s.total_input += r.prompt_len as u64;
+    s.total_reported_input += u64::from(r.reported_prompt_len.unwrap_or(0));
     let vision = r.vision_prompt_len.min(r.prompt_len);
     s.total_input_text += (r.prompt_len - vision) as u64;
     s.total_input_vision += vision as u64;

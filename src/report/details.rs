@@ -2,10 +2,10 @@
 //! line keeps its details; the line says where they are. In: a run's records. Out: the lines
 //! appended and `{"file", "first_line", "lines"}` for the result line.
 
-use std::io::{BufRead as _, BufReader, Write as _};
+use std::io::{BufRead as _, BufReader};
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde_json::{Value, json};
 
 use crate::record::RequestRecord;
@@ -18,14 +18,14 @@ pub fn append(dir: &Path, run_id: &str, records: &[RequestRecord]) -> Result<Val
         Ok(f) => BufReader::new(f).lines().count(),
         Err(_) => 0,
     };
-    let file = super::open_append(&path, false)?;
-    let mut f = std::io::BufWriter::new(file);
+    let mut file = super::open_append(&path, false)?;
+    let mut text = Vec::new();
     for r in records {
-        serde_json::to_writer(&mut f, r)?;
-        f.write_all(b"\n")?;
+        serde_json::to_writer(&mut text, r)?;
+        text.push(b'\n');
     }
-    f.flush()
-        .with_context(|| format!("writing {}", path.display()))?;
+    // Whole or nothing, secrets replaced, the file named on failure.
+    super::durable::append(&mut file, &path, &text)?;
     Ok(json!({
         "file": format!("requests/{name}"),
         "first_line": before + 1,

@@ -97,6 +97,7 @@ pub fn result_json(info: &RunInfo, s: &Summary) -> Map<String, Value> {
     put("failures", json!(s.failures));
     put("output_len_assumed", json!(s.output_len_assumed));
     put("total_output_chunks", json!(s.total_output_chunks));
+    put("total_reported_input_tokens", json!(s.total_reported_input));
     put("retokenized_mismatch", json!(s.retokenized_mismatch));
     put("chunk_mismatch", json!(s.chunk_mismatch));
     put("tokenizer_errors", json!(s.tokenizer_errors));

@@ -6,12 +6,12 @@ mod console;
 mod csv;
 mod details;
 pub mod in_flight;
+mod durable;
 mod jsonl;
 pub mod plot;
 pub mod table;
 
 use std::fs::{File, OpenOptions};
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -118,8 +118,8 @@ impl Results {
         }
         self.rows.push(line.clone());
         let line = serde_json::Value::Object(line);
-        writeln!(self.runs, "{line}")?;
-        self.runs.flush()?;
+        let path = self.dir.join("runs.jsonl");
+        durable::append(&mut self.runs, &path, format!("{line}\n").as_bytes())?;
         self.summary.append(&line)?;
         Ok(())
     }

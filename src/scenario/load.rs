@@ -105,17 +105,37 @@ pub fn load(path: &Path) -> Result<Loaded, LoadError> {
 }
 
 /// Interpolate, parse and validate scenario text; `file` names it in diagnostics.
+/// Header values and the environment values in URLs, headers and `extra_body` are
+/// registered as secrets (see [`super::secrets`]): no message or results file shows them.
 pub fn load_str(text: &str, file: &str, format: Format) -> Result<Scenario, LoadError> {
-    let text =
-        interpolate(text, file, |name| std::env::var(name).ok()).map_err(LoadError::Invalid)?;
-    let value = parse(&text, file, format).map_err(|d| LoadError::Invalid(vec![d]))?;
-    if value.is_null() {
-        let d = Diagnostic::at(file, Pos::new(1, 1), "", "the file is empty")
-            .with_hint("a scenario needs at least `name`, `targets` and `datasets`");
-        return Err(LoadError::Invalid(vec![d]));
+    let env = std::cell::RefCell::new(Vec::new());
+    let read = |name: &str| {
+        let v = std::env::var(name).ok();
+        if let Some(v) = &v {
+            env.borrow_mut().push((name.to_owned(), v.clone()));
+        }
+        v
+    };
+    let checked = interpolate(text, file, read).and_then(|text| {
+        let value = parse(&text, file, format).map_err(|d| vec![d])?;
+        if value.is_null() {
+            let d = Diagnostic::at(file, Pos::new(1, 1), "", "the file is empty")
+                .with_hint("a scenario needs at least `name`, `targets` and `datasets`");
+            return Err(vec![d]);
+        }
+        let locations = Locations::build(&text, format);
+        validate::check(value, file, &locations)
+    });
+    match checked {
+        Ok(s) => {
+            super::secrets::register_scenario(&s, &env.borrow());
+            Ok(s)
+        }
+        Err(d) => {
+            super::secrets::register_env(&env.borrow());
+            Err(LoadError::Invalid(d))
+        }
     }
-    let locations = Locations::build(&text, format);
-    validate::check(value, file, &locations).map_err(LoadError::Invalid)
 }
 
 /// Replace `${VAR}` and `${VAR:-default}` with environment values; `$${` is a literal `${`.

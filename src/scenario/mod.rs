@@ -19,6 +19,7 @@ mod raw;
 pub mod regress;
 mod request;
 mod search;
+pub mod secrets;
 mod semantic;
 mod slo;
 pub mod template;

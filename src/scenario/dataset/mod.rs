@@ -159,11 +159,12 @@ impl Dataset {
             ),
             Sharegpt(d) => format!("sharegpt, {} prompts from {}", d.num_prompts, path(&d.path)),
             Mooncake(d) => format!(
-                "mooncake, {} records from {}, slowdown {}, {} round(s)",
+                "mooncake, {} records from {}, slowdown {}, {} round(s){}",
                 d.num_prompts,
                 path(&d.path),
                 d.slowdown_factor,
-                d.num_rounds
+                d.num_rounds,
+                if d.all_at_once() { " all at once" } else { "" }
             ),
             Mmmu(d) => format!("mmmu, {} prompts from {}", d.num_prompts, d.path),
             Custom(d) => format!("custom, {} prompts from {}", d.num_prompts, d.path),
