@@ -2,8 +2,8 @@
 //! and `bench` (bench_serving's flags, see [`crate::bench`]).
 //!
 //! Exit codes are a contract: 0 ok, 1 runtime failure (including a run in which every
-//! request failed), 2 invalid usage or scenario, 4 `diff` found a regression, 130
-//! interrupted (Ctrl-C).
+//! request failed), 2 invalid usage or scenario, 3 a run (outside a capacity search) did
+//! not meet the scenario's SLO, 4 `diff` found a regression, 130 interrupted (Ctrl-C).
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -82,6 +82,19 @@ enum Command {
     /// make a one-run scenario; `--dump-scenario` prints it.
     #[command(infer_long_args = true)]
     Bench(Box<crate::bench::BenchArgs>),
+    /// Measure this client's own limits on this host against the embedded server: maximum
+    /// request and token rates, timing overhead, scheduler lag.
+    Calibrate {
+        /// Requests per measurement.
+        #[arg(long, default_value_t = 5000)]
+        requests: usize,
+        /// Concurrency cap of the throughput measurement.
+        #[arg(long, default_value_t = 256)]
+        concurrency: u32,
+        /// Output tokens per request of the throughput measurement.
+        #[arg(long, default_value_t = 64)]
+        output_len: u32,
+    },
     /// Run the embedded simulated inference server until Ctrl-C.
     Serve {
         /// Address to bind. Anything other than loopback exposes the server to the network.
@@ -126,11 +139,19 @@ pub fn main() -> i32 {
         Err(e) => {
             match e.downcast_ref::<LoadError>() {
                 // Every problem of an invalid file, each on its own line.
-                Some(le) if !le.diagnostics().is_empty() => eprintln!("{le}"),
+                Some(le) if !le.diagnostics().is_empty() => {
+                    eprintln!("{}", crate::scenario::secrets::redact(&le.to_string()));
+                }
                 // A missing or unreadable scenario file is a usage error too.
-                Some(_) => eprintln!("error: {e:#}"),
+                Some(_) => eprintln!(
+                    "error: {}",
+                    crate::scenario::secrets::redact(&format!("{e:#}"))
+                ),
                 None => {
-                    eprintln!("error: {e:#}");
+                    eprintln!(
+                        "error: {}",
+                        crate::scenario::secrets::redact(&format!("{e:#}"))
+                    );
                     return 1;
                 }
             }
@@ -151,6 +172,19 @@ fn execute(cli: Cli) -> Result<i32> {
         Command::Bench(_) => unreachable!("`bench` is run from `main`"),
         Command::Report { dir } => Ok(crate::report::plot::command(&dir)),
         Command::Diff(args) => Ok(crate::diff::main(&args)),
+        Command::Calibrate {
+            requests,
+            concurrency,
+            output_len,
+        } => {
+            let c = crate::calibrate::Calibration {
+                requests: requests.max(1),
+                concurrency: concurrency.max(1),
+                output_len: output_len.max(1),
+            };
+            runtime()?.block_on(crate::calibrate::calibrate(c))?;
+            Ok(0)
+        }
         Command::Schema => {
             println!("{}", schema_text());
             Ok(0)
@@ -165,13 +199,31 @@ fn execute(cli: Cli) -> Result<i32> {
                 },
         } => {
             let loaded = scenario::load(&file)?;
-            inspect(&loaded.scenario, dataset.as_deref(), requests)?;
+            let s = &loaded.scenario;
+            if let Some(name) = dataset.as_deref()
+                && !s.datasets.iter().any(|d| d.name() == name)
+            {
+                let names: Vec<&str> = s.datasets.iter().map(|d| d.name()).collect();
+                eprintln!(
+                    "error: --dataset {name}: no dataset of that name; {} has: {}",
+                    file.display(),
+                    names.join(", ")
+                );
+                return Ok(2);
+            }
+            inspect(s, dataset.as_deref(), requests)?;
             Ok(0)
         }
         Command::Plan { file } => {
             let loaded = scenario::load(&file)?;
             let p = plan::build(&loaded.scenario);
-            print!("{}", p.render(&loaded.scenario));
+            for note in &loaded.scenario.skipped_targets {
+                println!("note: {note}");
+            }
+            match &loaded.scenario.search {
+                Some(search) => print!("{}", crate::search::describe(&loaded.scenario, search)),
+                None => print!("{}", p.render(&loaded.scenario)),
+            }
             Ok(0)
         }
         Command::Run {
@@ -241,14 +293,6 @@ fn inspect(s: &Scenario, only: Option<&str>, first: usize) -> Result<()> {
         .iter()
         .filter(|d| only.is_none_or(|n| n == d.name()))
         .collect();
-    if chosen.is_empty() {
-        let names: Vec<&str> = s.datasets.iter().map(|d| d.name()).collect();
-        anyhow::bail!(
-            "no dataset named `{}`; the scenario has: {}",
-            only.unwrap_or_default(),
-            names.join(", ")
-        );
-    }
     println!("tokenizer: {}, seed {}", tokenizer.name(), s.seed);
     for d in chosen {
         let requests = crate::workload::build(d, s.seed, &tokenizer)?;
@@ -272,11 +316,18 @@ fn validate(files: &[PathBuf]) -> i32 {
         match scenario::load(f) {
             Ok(l) => {
                 let runs = plan::build(&l.scenario).runs.len();
-                println!(
-                    "{}: ok ({runs} run{})",
-                    f.display(),
-                    if runs == 1 { "" } else { "s" }
-                );
+                let what = match &l.scenario.search {
+                    Some(search) => {
+                        let pairs = l.scenario.targets.len() * l.scenario.datasets.len();
+                        format!(
+                            "{pairs} capacity search{} of at most {} runs",
+                            if pairs == 1 { "" } else { "es" },
+                            search.max_runs
+                        )
+                    }
+                    None => format!("{runs} run{}", if runs == 1 { "" } else { "s" }),
+                };
+                println!("{}: ok ({what})", f.display());
             }
             Err(e @ LoadError::Invalid(_)) => {
                 eprintln!("{e}");

@@ -137,49 +137,66 @@ pub enum FetchError {
     },
 }
 
-/// An HTTP client on a runtime of its own, for synchronous callers.
+/// An HTTP client for synchronous callers. Inside a multi-thread runtime (the sweep) it runs
+/// on that runtime, moving the waiting thread off the async workers (`block_in_place`);
+/// elsewhere on a runtime of its own.
 pub struct Http {
     rt: Option<tokio::runtime::Runtime>,
+    handle: tokio::runtime::Handle,
     /// The client (create requests with it inside [`Http::run`]).
     pub client: reqwest::Client,
 }
 
 impl Http {
-    /// Start the runtime and the client.
+    /// The client, and a runtime when not called inside a multi-thread one.
     pub fn new() -> Result<Http, String> {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("runner-fetch")
-            .enable_all()
-            .build()
-            .map_err(|e| e.to_string())?;
+        let ambient = tokio::runtime::Handle::try_current()
+            .ok()
+            .filter(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        let rt = match ambient {
+            Some(_) => None,
+            None => Some(
+                tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(1)
+                    .thread_name("runner-fetch")
+                    .enable_all()
+                    .build()
+                    .map_err(|e| e.to_string())?,
+            ),
+        };
+        let handle = match (&rt, ambient) {
+            (Some(rt), _) => rt.handle().clone(),
+            (None, Some(h)) => h,
+            (None, None) => unreachable!("a runtime was started above"),
+        };
         let client = {
-            let _guard = rt.enter();
+            let _guard = handle.enter();
             reqwest::Client::builder()
                 .connect_timeout(std::time::Duration::from_secs(30))
                 .build()
                 .map_err(|e| e.to_string())?
         };
-        Ok(Http {
-            rt: Some(rt),
-            client,
-        })
+        Ok(Http { rt, handle, client })
     }
 
-    /// Run `fut` on the client's runtime and wait for it.
+    /// Run `fut` and wait for it, without blocking an async worker thread.
     pub fn run<F, T>(&self, fut: F) -> T
     where
         F: Future<Output = T> + Send + 'static,
         T: Send + 'static,
     {
         let (tx, rx) = std::sync::mpsc::channel();
-        self.rt
-            .as_ref()
-            .expect("runtime until drop")
-            .spawn(async move {
-                let _ = tx.send(fut.await);
-            });
-        rx.recv().expect("the fetch runtime finishes its tasks")
+        self.handle.spawn(async move {
+            let _ = tx.send(fut.await);
+        });
+        let wait = || rx.recv().expect("the runtime finishes fetch tasks");
+        let on_worker = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        if on_worker {
+            tokio::task::block_in_place(wait)
+        } else {
+            wait()
+        }
     }
 }
 
@@ -189,6 +206,21 @@ impl Drop for Http {
             rt.shutdown_background();
         }
     }
+}
+
+/// An error with every cause in its chain (`error sending request: … : Connection refused`).
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut msg = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        let s_text = s.to_string();
+        if !msg.contains(&s_text) {
+            msg.push_str(": ");
+            msg.push_str(&s_text);
+        }
+        src = s.source();
+    }
+    msg
 }
 
 /// Download `url` to `dest` (through a temporary file), with a bearer token if given.
@@ -205,7 +237,7 @@ pub fn download(url: &str, dest: &Path, token: Option<&str>) -> Result<(), Strin
     let tmp = dest.with_extension("part");
     let tmp2 = tmp.clone();
     http.run(async move {
-        let resp = req.send().await.map_err(|e| e.to_string())?;
+        let resp = req.send().await.map_err(|e| error_chain(&e))?;
         if !resp.status().is_success() {
             return Err(format!("HTTP {}", resp.status()));
         }
@@ -214,7 +246,7 @@ pub fn download(url: &str, dest: &Path, token: Option<&str>) -> Result<(), Strin
             .map_err(|e| format!("cannot write {}: {e}", tmp2.display()))?;
         let mut body = resp.bytes_stream();
         while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(|e| e.to_string())?;
+            let chunk = chunk.map_err(|e| error_chain(&e))?;
             tokio::io::AsyncWriteExt::write_all(&mut file, &chunk)
                 .await
                 .map_err(|e| e.to_string())?;

@@ -34,7 +34,8 @@ pub fn install(token: &CancellationToken) {
 }
 
 /// The exit code of a finished sweep: 130 interrupted, 1 if every request of some run
-/// failed (said on stderr), else 0.
+/// failed, 3 if a run (outside a capacity search) did not meet the SLO, else 0 (said on
+/// stderr).
 pub fn exit_code(outcome: &SweepOutcome) -> i32 {
     if outcome.interrupted {
         eprintln!(
@@ -44,14 +45,28 @@ pub fn exit_code(outcome: &SweepOutcome) -> i32 {
         );
         return EXIT_INTERRUPTED;
     }
-    if outcome.all_failed.is_empty() {
-        return 0;
+    if !outcome.all_failed.is_empty() {
+        eprintln!(
+            "error: every request failed in {} of {} runs: {}",
+            outcome.all_failed.len(),
+            outcome.runs,
+            outcome.all_failed.join(", ")
+        );
+        return 1;
     }
-    eprintln!(
-        "error: every request failed in {} of {} runs: {}",
-        outcome.all_failed.len(),
-        outcome.runs,
-        outcome.all_failed.join(", ")
-    );
-    1
+    if !outcome.slo_failed.is_empty() {
+        let runs: Vec<String> = outcome
+            .slo_failed
+            .iter()
+            .map(|(id, names)| format!("{id} ({})", names.join(", ")))
+            .collect();
+        eprintln!(
+            "error: SLO not met in {} of {} runs: {}",
+            runs.len(),
+            outcome.runs,
+            runs.join("; ")
+        );
+        return 3;
+    }
+    0
 }

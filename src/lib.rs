@@ -6,6 +6,7 @@
 //! [`sim`] is the embedded inference server.
 
 pub mod bench;
+pub mod calibrate;
 pub mod chat_template;
 pub mod cli;
 pub mod clock;
@@ -13,6 +14,7 @@ pub mod dataset;
 pub mod diff;
 pub mod engine;
 pub mod fetch;
+pub mod hint;
 pub mod interrupt;
 pub mod metrics;
 pub mod plan;
@@ -26,7 +28,9 @@ pub mod resume;
 pub mod run;
 pub mod scenario;
 pub mod schedule;
+pub mod search;
 pub mod sim;
+pub mod slo;
 pub mod stats;
 pub mod tokenizer;
 pub mod workload;

@@ -30,6 +30,21 @@ pub struct RunSpec {
     pub max_concurrency: Concurrency,
     /// Seed of this run: prompts depend on (seed, dataset), arrival times on (seed, rate).
     pub seed: u64,
+    /// Send only the dataset's first this many requests (search runs).
+    pub limit: Option<usize>,
+    /// Set on the runs of a capacity search.
+    pub search: Option<SearchMark>,
+}
+
+/// What marks a run as part of a capacity search (`"search"` in `runs.jsonl`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SearchMark {
+    /// Target name.
+    pub target: String,
+    /// Dataset name.
+    pub dataset: String,
+    /// 0 for the throughput probe, then 1, 2, … in the order run.
+    pub step: u32,
 }
 
 /// The expanded matrix.
@@ -97,6 +112,8 @@ pub fn build(s: &Scenario) -> Plan {
                 request_rate: r,
                 max_concurrency: c,
                 seed: s.seed,
+                limit: None,
+                search: None,
             }
         })
         .collect();
@@ -139,7 +156,7 @@ impl Plan {
             let t = &s.targets[r.target];
             let d = &s.datasets[r.dataset];
             let place = match (&t.base_url, &t.embedded) {
-                (Some(url), _) => url.clone(),
+                (Some(url), _) => crate::scenario::secrets::redact(url).into_owned(),
                 (None, _) => "embedded".into(),
             };
             let _ = writeln!(

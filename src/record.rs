@@ -177,6 +177,10 @@ pub struct RequestRecord {
     /// before the server read it.
     #[serde(skip_serializing_if = "is_zero")]
     pub retries: u32,
+    /// Seconds spent opening a new connection for this request (its handshake is inside its
+    /// TTFT); absent when it reused a warm or pooled connection.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connect_s: Option<f64>,
     /// The LoRA adapter the request used.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lora: Option<String>,
@@ -219,6 +223,7 @@ impl RequestRecord {
             cached_tokens_details: None,
             chunks: 0,
             retries: 0,
+            connect_s: None,
             lora: None,
             text: String::new(),
             outcome: Outcome::Ok,

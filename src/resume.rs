@@ -32,7 +32,9 @@ pub struct ScenarioChanged {
     pub changed: Vec<String>,
 }
 
-/// The resolved scenario as JSON, header values blanked.
+/// The resolved scenario as JSON, header values blanked and every registered secret
+/// (`${VAR}` values, [`crate::scenario::secrets`]) replaced by its reference, so neither
+/// `scenario.json` nor the hash holds a key.
 pub fn scenario_value(s: &Scenario) -> Value {
     let mut v = serde_json::to_value(s).expect("a scenario serializes");
     if let Some(targets) = v.get_mut("targets").and_then(Value::as_array_mut) {
@@ -44,7 +46,21 @@ pub fn scenario_value(s: &Scenario) -> Value {
             }
         }
     }
+    redact_strings(&mut v);
     v
+}
+
+fn redact_strings(v: &mut Value) {
+    match v {
+        Value::String(text) => {
+            if let std::borrow::Cow::Owned(r) = crate::scenario::secrets::redact(text) {
+                *text = r;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact_strings),
+        Value::Object(map) => map.values_mut().for_each(redact_strings),
+        _ => {}
+    }
 }
 
 /// The hash of a scenario value, as written in `scenario_hash`.

@@ -15,22 +15,23 @@ use anyhow::{Context, Result, bail};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
-use crate::engine::progress::{self, Progress};
-use crate::engine::{self, Control, StopReason, StopRules, Target};
+use crate::engine::progress;
+use crate::engine::{self, StopReason, StopRules, Target};
 use crate::metrics;
-use crate::plan::Plan;
-use crate::plan::RunSpec;
-use crate::protocol;
+use crate::plan::{Plan, RunSpec};
 use crate::provenance;
 use crate::record::RequestRecord;
 use crate::repeats::Repeats;
 use crate::report::{self, Results, RunInfo};
 use crate::resume::{self, Previous};
-use crate::scenario::{Arrival, Dataset, Family, Rate, Scenario};
-use crate::schedule;
+use crate::scenario::{Dataset, Scenario};
+use crate::search::RunSource;
 use crate::sim;
 use crate::tokenizer::Tokenizer;
+
+mod one;
 use crate::workload::{self, RequestSpec};
+pub use one::{RunResult, run_spec};
 
 /// Options of `runner run` beyond the scenario.
 #[derive(Debug, Clone, Default)]
@@ -67,6 +68,25 @@ pub struct SweepOutcome {
     pub interrupted: bool,
     /// Where results went (`runner run`).
     pub dir: PathBuf,
+    /// Runs outside a search that failed their SLO, with the thresholds they failed.
+    pub slo_failed: Vec<(String, Vec<String>)>,
+    /// Capacity rows of a search.
+    pub capacity: Vec<crate::search::Row>,
+}
+
+/// The plan's runs, in order.
+struct PlanSource<'a>(&'a Plan, usize);
+
+impl RunSource for PlanSource<'_> {
+    fn next(&mut self, _: Option<(&RunInfo, &metrics::Summary)>) -> Option<RunSpec> {
+        let spec = self.0.runs.get(self.1).cloned();
+        self.1 += 1;
+        spec
+    }
+
+    fn header(&self, spec: &RunSpec) -> String {
+        format!("[{}/{}] {}", spec.index + 1, self.0.runs.len(), spec.id)
+    }
 }
 
 /// How a sweep is driven beyond its plan: `runner run`'s options (the defaults are
@@ -121,7 +141,11 @@ async fn connect(
             target = target.with_template(&format!("targets[{i}].template"), src)?;
         }
         if t.embedded.is_none() {
-            eprintln!("waiting for target `{}` at {base_url} ...", t.name);
+            eprintln!(
+                "waiting for target `{}` at {} ...",
+                t.name,
+                crate::scenario::secrets::redact(&base_url)
+            );
             target
                 .wait_ready(t.ready_timeout_s)
                 .await
@@ -151,6 +175,11 @@ async fn connect(
 pub trait RunSink {
     /// A dataset's requests were built (every dataset is built before the first run).
     fn workload_built(&mut self, _dataset: &Dataset, _requests: &[RequestSpec]) {}
+    /// Whether `run_done` needs every record whole (details files, per-request goodput);
+    /// otherwise records are folded as requests finish and memory stays bounded.
+    fn keeps_records(&self) -> bool {
+        false
+    }
     /// A run finished: report it.
     fn run_done(
         &mut self,
@@ -162,20 +191,48 @@ pub trait RunSink {
     fn aggregate_done(&mut self, _aggregate: &Value) -> Result<()> {
         Ok(())
     }
+    /// A capacity search ended: report its table.
+    fn capacity_done(&mut self, _rows: &[crate::search::Row]) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// `runner run`'s sink: the console block and runner's notes, then the results directory.
-struct ResultsSink<'a>(&'a mut Results);
+struct ResultsSink<'a>(&'a mut Results, bool);
 
 impl RunSink for ResultsSink<'_> {
+    fn keeps_records(&self) -> bool {
+        self.0.details()
+    }
+
     fn run_done(
         &mut self,
         info: &RunInfo,
         summary: &metrics::Summary,
         records: &[RequestRecord],
     ) -> Result<()> {
-        print!("{}", report::block(info, summary));
-        print!("{}", report::notes(summary, records));
+        println!("\nRun: {}", info.run_id);
+        let goodput = info.slo.as_ref().map(|v| &v.goodput);
+        let extra = goodput.filter(|g| !g.slos.is_empty()).map(|g| g.section());
+        print!(
+            "{}",
+            report::block_with(info, summary, None, &extra.unwrap_or_default())
+        );
+        print!(
+            "{}",
+            crate::scenario::secrets::redact(&report::notes(summary, records))
+        );
+        if let Some(v) = &info.slo {
+            print!("{}", v.line());
+        }
+        if let Some(instant) = report::in_flight::peak_of(summary, records)
+            && instant != summary.max_concurrent_requests
+        {
+            println!(
+                "Peak in-flight requests (at one instant): {instant}; \"Peak concurrent \
+                 requests\" counts those active within the same second, as bench_serving does"
+            );
+        }
         if let Some(why) = info.stopped {
             let finished = summary.completed + summary.failed;
             println!("{}", engine::stop::stop_note(why, summary.failed, finished));
@@ -189,6 +246,11 @@ impl RunSink for ResultsSink<'_> {
     fn aggregate_done(&mut self, aggregate: &Value) -> Result<()> {
         print!("{}", crate::repeats::console(aggregate));
         self.0.aggregate_done(aggregate)
+    }
+
+    fn capacity_done(&mut self, rows: &[crate::search::Row]) -> Result<()> {
+        print!("{}", crate::search::table::render(rows));
+        crate::search::table::write(self.0.dir(), rows, self.1)
     }
 }
 
@@ -214,8 +276,10 @@ pub async fn run(s: &Scenario, plan: &Plan, opts: &RunOptions) -> Result<SweepOu
         previous,
         origin: provenance::invocation(opts.scenario_file.as_deref()),
     };
-    let mut outcome = execute_with(&s, plan, &mut ResultsSink(&mut results), &ctl).await?;
+    let mut sink = ResultsSink(&mut results, opts.fresh);
+    let mut outcome = execute_with(&s, plan, &mut sink, &ctl).await?;
     outcome.dir = results.dir().to_owned();
+    print!("\n{}", results.finish()?);
     eprintln!("\nresults: {}", outcome.dir.join("runs.jsonl").display());
     Ok(outcome)
 }
@@ -239,6 +303,10 @@ pub async fn execute_with(
     sink: &mut dyn RunSink,
     ctl: &SweepControl,
 ) -> Result<SweepOutcome> {
+    engine::warm::raise_nofile_limit();
+    for note in &s.skipped_targets {
+        eprintln!("note: {note}");
+    }
     let tokenizer = Tokenizer::for_scenario(s)?;
     let client = engine::client_for(&s.request)?;
     let mut servers = Vec::new();
@@ -276,19 +344,6 @@ pub struct RunContext<'a> {
     pub servers: std::sync::Mutex<HashMap<usize, Value>>,
 }
 
-/// One finished run.
-#[derive(Debug)]
-pub struct RunResult {
-    /// What the result line says about the run (with `stopped`).
-    pub info: RunInfo,
-    /// Its numbers.
-    pub summary: metrics::Summary,
-    /// Its requests.
-    pub records: Vec<RequestRecord>,
-    /// Why it stopped before its last request, if it did.
-    pub stopped: Option<StopReason>,
-}
-
 async fn sweep(
     s: &Scenario,
     plan: &Plan,
@@ -308,6 +363,9 @@ async fn sweep(
         if let Some(d) = crate::dataset::inspect::drift(&built).filter(|d| d.differing > 0) {
             eprintln!("dataset `{}`: {d}", dataset.name());
         }
+        tokenizer
+            .take_errors()
+            .warn(&format!("dataset `{}`", dataset.name()));
         sink.workload_built(dataset, &built);
         workloads.insert(spec.dataset, built);
     }
@@ -331,14 +389,18 @@ async fn sweep(
             sink.aggregate_done(&agg)?;
         }
     }
-    let n = plan.runs.len();
-    for spec in &plan.runs {
-        if ctl.previous.done.contains(&spec.id) {
-            eprintln!(
-                "[{}/{n}] {}: done before, skipped (--resume)",
-                spec.index + 1,
-                spec.id
-            );
+    let lens: Vec<usize> = (0..s.datasets.len())
+        .map(|d| workloads.get(&d).map_or(0, Vec::len))
+        .collect();
+    let mut source: Box<dyn RunSource> = match &s.search {
+        Some(search) => Box::new(crate::search::Driver::new(s, search, &lens)),
+        None => Box::new(PlanSource(plan, 0)),
+    };
+    let mut last: Option<(RunInfo, metrics::Summary)> = None;
+    while let Some(spec) = source.next(last.as_ref().map(|(i, s)| (i, s))) {
+        let spec = &spec;
+        if spec.search.is_none() && ctl.previous.done.contains(&spec.id) {
+            eprintln!("{}: done before, skipped (--resume)", source.header(spec));
             outcome.skipped += 1;
             continue;
         }
@@ -346,9 +408,19 @@ async fn sweep(
             outcome.interrupted = true;
             break;
         }
-        eprintln!("\n[{}/{n}] {}", spec.index + 1, spec.id);
-        let r = run_spec(&ctx, spec, StopRules::of(&s.load)).await?;
+        eprintln!("\n{}", source.header(spec));
+        let rules = match &spec.search {
+            Some(_) => StopRules::of(&crate::search::run_load(&s.load)),
+            None => StopRules::of(&s.load),
+        };
+        let keep = sink.keeps_records();
+        let r = run_spec(&ctx, spec, rules, keep).await?;
         let interrupted = r.stopped == Some(StopReason::Interrupted);
+        if let Some(v) = r.info.slo.as_ref().filter(|v| !v.passed)
+            && spec.search.is_none()
+        {
+            outcome.slo_failed.push((spec.id.clone(), v.failed_names()));
+        }
         if r.summary.completed == 0 && !interrupted {
             outcome.all_failed.push(spec.id.clone());
         }
@@ -365,136 +437,11 @@ async fn sweep(
         if let Some(agg) = repeats.add(&line) {
             sink.aggregate_done(&agg)?;
         }
+        last = Some((r.info, r.summary));
+    }
+    outcome.capacity = source.capacity();
+    if !outcome.capacity.is_empty() {
+        sink.capacity_done(&outcome.capacity)?;
     }
     Ok(outcome)
-}
-
-/// Seed of a run's arrival times: the run seed, mixed with the repeat number from the
-/// second repeat on, so repeats share their prompts but not their exact schedule.
-fn schedule_seed(spec: &RunSpec) -> u64 {
-    match spec.repeat {
-        Some(k) if k > 1 => crate::sim::hash::mix2(spec.seed, u64::from(k)),
-        _ => spec.seed,
-    }
-}
-
-/// Execute one run of the plan under `rules` (a capacity search passes
-/// `StopRules { saturation: true, ..StopRules::of(&s.load) }`): warmup, cache flush,
-/// profiler, the engine, token accounting and metrics. Nothing is reported.
-pub async fn run_spec(ctx: &RunContext<'_>, spec: &RunSpec, rules: StopRules) -> Result<RunResult> {
-    let s = ctx.s;
-    let tokenizer = ctx.tokenizer;
-    let dataset = &s.datasets[spec.dataset];
-    let requests = &ctx.workloads[&spec.dataset];
-    let target = ctx.targets[spec.target].clone();
-    let t = &s.targets[spec.target];
-    if requests.iter().any(|r| r.prompt.is_conversation()) && !protocol::is_chat(t.backend) {
-        bail!(
-            "run {}: dataset `{}` replays multi-turn conversations, which need a chat \
-             backend (sglang-oai-chat, vllm-chat, lmdeploy-chat); target `{}` uses `{}`",
-            spec.id,
-            dataset.name(),
-            t.name,
-            t.backend.as_str()
-        );
-    }
-    target
-        .check(requests)
-        .with_context(|| format!("run {}: cannot build request bodies", spec.id))?;
-    let started_at = provenance::now_rfc3339();
-    let cap = spec.max_concurrency.limit();
-    let warm = s.load.warmup_requests;
-    if warm > 0 && !requests.is_empty() {
-        println!("Starting warmup with {warm} sequences...");
-        match engine::warmup(target.clone(), &requests[0], warm, cap).await {
-            Ok(()) => {
-                println!("Warmup completed with {warm} sequences. Starting main benchmark run...")
-            }
-            Err(e) => eprintln!("warning: warmup failed (every warmup request failed): {e}"),
-        }
-    }
-    if s.load.flush_cache {
-        target
-            .flush_cache(s.load.flush_cache_timeout_s)
-            .await
-            .with_context(|| format!("run {}", spec.id))?;
-        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-    }
-    if let Some(p) = &s.load.profile {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs_f64())
-            .unwrap_or(0.0);
-        target
-            .start_profile(p, now)
-            .await
-            .with_context(|| format!("run {}", spec.id))?;
-    }
-    let mut control = Control::new(rules, &ctx.ctl.interrupt);
-    control.closed_loop = rules.duration_s.is_some()
-        && spec.request_rate == Rate::Infinite
-        && s.load.arrival != Arrival::Ramp;
-    let control = Arc::new(control);
-    let arrivals = schedule::Arrivals::of(&s.load);
-    let due = schedule::due_times(
-        requests,
-        spec.request_rate,
-        &arrivals,
-        schedule_seed(spec),
-        rules.duration_s,
-    );
-    let total = rules.duration_s.is_none().then_some(requests.len() as u64);
-    let shown = Progress::start(ctx.ctl.progress, &spec.id, control.clone(), total);
-    let mut done = engine::execute_controlled(target.clone(), requests, due, cap, &control).await;
-    shown.finish();
-    let stopped = control.reason();
-    if let Some(p) = &s.load.profile
-        && let Err(e) = target.stop_profile(p).await
-    {
-        eprintln!("warning: {e}");
-    }
-    metrics::count_tokens(&mut done.records, tokenizer);
-    let mut summary = metrics::summarize(&done.records, done.duration_s, tokenizer);
-    summary.server_info = target.server_info().await;
-    let known = ctx
-        .servers
-        .lock()
-        .expect("servers lock")
-        .get(&spec.target)
-        .cloned();
-    let server = match known {
-        Some(v) => v,
-        None => {
-            let v = engine::probe_server(&target, summary.server_info.as_ref()).await;
-            let mut servers = ctx.servers.lock().expect("servers lock");
-            servers.insert(spec.target, v.clone());
-            v
-        }
-    };
-    if t.backend.family() == Family::Sglang {
-        summary.accept_length = summary.server_info.as_ref().and_then(engine::accept_length);
-    }
-    let info = RunInfo {
-        run_id: spec.id.clone(),
-        scenario: s.name.clone(),
-        target: t.name.clone(),
-        backend: t.backend.as_str().to_owned(),
-        dataset: dataset.name().to_owned(),
-        dataset_kind: dataset.kind().to_owned(),
-        request_rate: spec.request_rate,
-        max_concurrency: spec.max_concurrency,
-        seed: spec.seed,
-        random: dataset.random_lens(),
-        cache_report: s.output.cache_report,
-        stamp: provenance::Stamp::new(started_at, &s.labels, &ctx.ctl.origin, &server),
-        repeat: spec.repeat,
-        stopped: stopped.map(StopReason::as_str),
-        scenario_hash: ctx.ctl.scenario_hash.clone(),
-    };
-    Ok(RunResult {
-        info,
-        summary,
-        records: done.records,
-        stopped,
-    })
 }

@@ -58,7 +58,10 @@ fn validate_reports_every_problem_with_its_line_in_yaml_and_toml() {
             expected.iter().map(|(l, f)| (*l, f.to_string())).collect();
         assert_eq!(got, want, "{file}:\n{err}");
         assert!(err.contains("unknown field `colour`"), "{err}");
-        assert!(err.contains("expected an integer, got `lots`"), "{err}");
+        assert!(
+            err.contains("expected an integer, got the string \"lots\""),
+            "{err}"
+        );
         assert!(err.contains("`zipp` is not one of: product, zip"), "{err}");
         assert!(err.contains("did you mean `zip`?"), "{err}");
         assert!(err.trim_end().ends_with("3 problems found"), "{err}");
@@ -285,9 +288,35 @@ fn all_failed_run_exits_1_with_a_readable_summary() {
         stdout.contains("All requests failed in run dead/r/rate=inf/conc=none."),
         "{stdout}"
     );
+    assert!(
+        stdout.contains("Run: dead/r/rate=inf/conc=none\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Mean TTFT (ms):                          N/A"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("| dead/r/rate=inf/conc=none |              0 / 5 |"),
+        "{stdout}"
+    );
     let lines = std::fs::read_to_string(dir.path().join("out/runs.jsonl")).unwrap();
     let v: serde_json::Value = serde_json::from_str(lines.trim()).unwrap();
     assert_eq!(v["failures"]["connect"], 5);
+    // Nothing was measured: null, not a perfect-looking 0.0.
+    for k in [
+        "mean_ttft_ms",
+        "p99_itl_ms",
+        "median_e2e_latency_ms",
+        "max_itl_ms",
+    ] {
+        assert_eq!(v[k], serde_json::Value::Null, "{k}");
+    }
+    let csv = std::fs::read_to_string(dir.path().join("out/summary.csv")).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let row: Vec<&str> = csv.lines().nth(1).unwrap().split(',').collect();
+    let col = header.iter().position(|h| *h == "mean_ttft_ms").unwrap();
+    assert_eq!(row[col], "");
 }
 
 #[test]
@@ -300,7 +329,7 @@ fn a_server_that_never_gets_ready_fails_readably() {
         dir.path(),
         "dead.yaml",
         &format!(
-            "name: dead\ntargets:\n  - {{name: dead, backend: vllm, base_url: 'http://127.0.0.1:{port}', ready_timeout_s: 1}}\ndatasets:\n  - {{name: r, kind: random, num_prompts: 5}}\n"
+            "name: dead\ntargets:\n  - {{name: dead, backend: vllm, base_url: 'http://127.0.0.1:{port}', ready_timeout_s: 5}}\ndatasets:\n  - {{name: r, kind: random, num_prompts: 5}}\n"
         ),
     );
     let out = runner()
@@ -314,8 +343,37 @@ fn a_server_that_never_gets_ready_fails_readably() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains(&format!(
-            "error: target `dead`: http://127.0.0.1:{port}/v1/models did not answer 200 within 1 s"
+            "error: target `dead`: http://127.0.0.1:{port}/v1/models did not answer 200 within 5 s"
         )),
+        "{err}"
+    );
+    // Said once, a few seconds in, with the cause; the final error keeps the cause too.
+    assert_eq!(err.matches("still waiting for").count(), 1, "{err}");
+    assert_eq!(
+        err.to_lowercase().matches("connection refused").count(),
+        2,
+        "{err}"
+    );
+}
+
+#[test]
+fn inspecting_a_dataset_the_scenario_lacks_is_a_usage_error() {
+    let out = runner()
+        .args([
+            "dataset",
+            "inspect",
+            "scenarios/quickstart.yaml",
+            "--dataset",
+            "nope",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "--dataset nope: no dataset of that name; scenarios/quickstart.yaml has: rand"
+        ),
         "{err}"
     );
 }
@@ -363,4 +421,46 @@ fn a_missing_scenario_file_is_a_usage_error_that_says_why() {
             "{cmd}: said once: {err}"
         );
     }
+}
+
+#[test]
+fn ctrl_c_during_bench_says_so_and_leaves_no_empty_result_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let out_file = dir.path().join("bench.jsonl");
+    // Nothing listens: bench waits for readiness until interrupted.
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("runner"))
+        .args([
+            "bench",
+            "--backend",
+            "vllm",
+            "--host",
+            "127.0.0.1",
+            "--port",
+        ])
+        .arg(port.to_string())
+        .args(["--dataset-name", "random", "--num-prompts", "2"])
+        .args(["--random-input-len", "8", "--random-output-len", "4"])
+        .args(["--ready-check-timeout-sec", "60", "--output-file"])
+        .arg(&out_file)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(
+        err.contains("interrupted before any run finished; no result written"),
+        "{err}"
+    );
+    assert!(!out_file.exists());
 }

@@ -172,3 +172,19 @@ async fn server_tokenizer_uses_tokenize_and_detokenize() {
     drop(tok);
     task.abort();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_tokenizer_failures_are_counted_not_silent() {
+    let (url, task) = tokenize_server().await;
+    let tok = Tokenizer::resolve(Some(&format!("server:{url}")), &Sources::from_env()).unwrap();
+    assert_eq!(tok.take_errors().count, 0);
+    task.abort();
+    let _ = task.await;
+    // Called on an async worker, as the sweep does: the wait moves off the worker.
+    assert_eq!(tok.encode("the quick brown fox"), Vec::<u32>::new());
+    assert_eq!(tok.count("the lazy dog"), 0);
+    let errors = tok.take_errors();
+    assert_eq!(errors.count, 2, "{errors}");
+    assert!(errors.first.unwrap().contains("/tokenize"));
+    assert_eq!(tok.take_errors().count, 0, "taking resets the count");
+}

@@ -4,7 +4,10 @@
 
 use clap::{Args, ValueEnum};
 
-use crate::scenario::Backend;
+pub use crate::scenario::{
+    Backend, GroupDistribution, ImageContent, ImageFormat, LoraDistribution, MooncakeWorkload,
+    SpeedBenchCategory,
+};
 
 /// `--dataset-name` choices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -92,7 +95,8 @@ pub struct TargetArgs {
     /// Value of the request `model` field (defaults to --model).
     #[arg(long)]
     pub served_model_name: Option<String>,
-    /// Tokenizer name or path.
+    /// Tokenizer: a Hugging Face id, a tokenizer.json or model directory, `builtin`
+    /// (runner's own), or `server:URL` (the server's /tokenize).
     #[arg(long)]
     pub tokenizer: Option<String>,
     /// Extra HTTP headers as Key=Value.
@@ -167,20 +171,12 @@ pub struct RandomArgs {
     /// 4k, 1080p, 720p, 360p, HxW, or random:<minH>x<minW>-<maxH>x<maxW>.
     #[arg(long, default_value = "1080p")]
     pub image_resolution: String,
-    /// Image encoding: jpeg or png.
-    #[arg(long, default_value = "jpeg")]
-    pub image_format: String,
-    /// Image content: random noise or blank.
-    #[arg(long, default_value = "random")]
-    pub image_content: String,
-}
-
-/// `--gsp-group-distribution` choices.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-#[allow(missing_docs)]
-pub enum GroupDistribution {
-    Uniform,
-    Zipf,
+    /// Image encoding.
+    #[arg(long, value_enum, ignore_case = true, default_value = "jpeg")]
+    pub image_format: ImageFormat,
+    /// Image content.
+    #[arg(long, value_enum, default_value = "random")]
+    pub image_content: ImageContent,
 }
 
 /// Generated-shared-prefix options.
@@ -225,16 +221,6 @@ pub struct GspArgs {
     pub gsp_zipf_alpha: Option<f64>,
 }
 
-/// `--mooncake-workload` choices.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-#[allow(missing_docs)]
-pub enum MooncakeWorkload {
-    Mooncake,
-    Conversation,
-    Synthetic,
-    Toolagent,
-}
-
 /// Mooncake trace replay options.
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "mooncake dataset arguments")]
@@ -253,18 +239,6 @@ pub struct MooncakeArgs {
     #[arg(long, num_args = 0..=1, default_value_t = false, default_missing_value = "true",
           action = clap::ArgAction::Set, value_name = "BOOL")]
     pub use_trace_timestamps: bool,
-}
-
-/// `--speed-bench-category` choices.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-#[allow(missing_docs)]
-pub enum SpeedBenchCategory {
-    #[value(name = "low_entropy")]
-    LowEntropy,
-    #[value(name = "mixed")]
-    Mixed,
-    #[value(name = "high_entropy")]
-    HighEntropy,
 }
 
 /// SPEED-bench options.
@@ -298,15 +272,6 @@ pub struct LoadArgs {
     /// `timeout` sent to SGLang's /flush_cache, in seconds.
     #[arg(long, allow_negative_numbers = true, default_value_t = 60.0)]
     pub flush_cache_timeout: f64,
-}
-
-/// `--lora-request-distribution` choices.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-#[allow(missing_docs)]
-pub enum LoraDistribution {
-    Uniform,
-    Distinct,
-    Skewed,
 }
 
 /// Sampling and request content.
@@ -376,10 +341,10 @@ pub struct OutputArgs {
     /// Report prefix-cache hits (sglang backends).
     #[arg(long)]
     pub cache_report: bool,
-    /// Plot throughput and concurrency in the terminal.
+    /// Refused (no terminal plots): the peak windows are in the result line.
     #[arg(long)]
     pub plot_throughput: bool,
-    /// Log each request's start and end (sglang-oai-chat).
+    /// Refused (no per-request log lines): use --output-details.
     #[arg(long)]
     pub print_requests: bool,
     /// No progress bar.
@@ -434,13 +399,14 @@ pub struct ProfileArgs {
     /// Prefix of profile files.
     #[arg(long)]
     pub profile_prefix: Option<String>,
-    /// Prefill/decode disaggregated deployment.
+    /// Refused (PD-separated profiling is not implemented): profile each server with its
+    /// own --base-url and --profile.
     #[arg(long)]
     pub pd_separated: bool,
-    /// Prefill server URLs to profile.
+    /// Refused, as --pd-separated.
     #[arg(long, num_args = 0.., conflicts_with = "profile_decode_url")]
     pub profile_prefill_url: Vec<String>,
-    /// Decode server URLs to profile.
+    /// Refused, as --pd-separated.
     #[arg(long, num_args = 0..)]
     pub profile_decode_url: Vec<String>,
 }

@@ -4,12 +4,13 @@
 //! dataset that does not use them are named in a note (bench_serving ignores them silently);
 //! flags that cannot work together fail with the flags' names.
 
-use super::args::{BenchArgs, DatasetArg, GroupDistribution, MooncakeWorkload, SpeedBenchCategory};
+use super::args::{BenchArgs, DatasetArg};
 use super::setup::{UsageError, invalid};
 use crate::scenario::{
-    self, AgenticTraceDataset, CustomDataset, Dataset, ImageContent, ImageDataset, ImageFormat,
-    LongbenchDataset, MmmuDataset, MooncakeDataset, MooncakePrompt, OpenaiDataset, RandomDataset,
-    RandomIdsDataset, SharedPrefixDataset, SharegptDataset, SpeedBenchDataset, TokenSource,
+    AgenticTraceDataset, CustomDataset, Dataset, ImageDataset, LongbenchDataset, MmmuDataset,
+    MooncakeDataset, MooncakePrompt, MooncakeRounds, MooncakeWorkload, OpenaiDataset,
+    RandomDataset, RandomIdsDataset, SharedPrefixDataset, SharegptDataset, SpeedBenchDataset,
+    TokenSource,
 };
 
 impl DatasetArg {
@@ -36,7 +37,7 @@ impl DatasetArg {
 }
 
 /// The dataset kind a `--dataset-name` stands for.
-fn kind(d: DatasetArg) -> &'static str {
+pub(super) fn kind(d: DatasetArg) -> &'static str {
     match d {
         DatasetArg::MooncakeConversation
         | DatasetArg::MooncakeSynthetic
@@ -45,153 +46,46 @@ fn kind(d: DatasetArg) -> &'static str {
     }
 }
 
-/// Dataset flags and the kinds that use them: (field id, flag, kinds).
-const DATASET_FLAGS: &[(&str, &str, &[&str])] = &[
-    (
-        "sharegpt_output_len",
-        "--sharegpt-output-len",
-        &[
-            "sharegpt",
-            "custom",
-            "openai",
-            "longbench_v2",
-            "agentic-trace",
-        ],
-    ),
-    (
-        "sharegpt_context_len",
-        "--sharegpt-context-len",
-        &["sharegpt", "custom", "longbench_v2"],
-    ),
-    (
-        "random_input_len",
-        "--random-input-len",
-        &["random", "random-ids", "image"],
-    ),
-    (
-        "random_output_len",
-        "--random-output-len",
-        &["random", "random-ids", "image", "mmmu"],
-    ),
-    (
-        "random_range_ratio",
-        "--random-range-ratio",
-        &["random", "random-ids", "image"],
-    ),
-    ("image_count", "--image-count", &["image"]),
-    ("random_image_count", "--random-image-count", &["image"]),
-    ("image_resolution", "--image-resolution", &["image"]),
-    ("image_format", "--image-format", &["image"]),
-    ("image_content", "--image-content", &["image"]),
-    (
-        "gsp_num_groups",
-        "--gsp-num-groups",
-        &["generated-shared-prefix"],
-    ),
-    (
-        "gsp_prompts_per_group",
-        "--gsp-prompts-per-group",
-        &["generated-shared-prefix"],
-    ),
-    (
-        "gsp_system_prompt_len",
-        "--gsp-system-prompt-len",
-        &["generated-shared-prefix"],
-    ),
-    (
-        "gsp_question_len",
-        "--gsp-question-len",
-        &["generated-shared-prefix"],
-    ),
-    (
-        "gsp_output_len",
-        "--gsp-output-len",
-        &["generated-shared-prefix"],
-    ),
-    (
-        "gsp_range_ratio",
-        "--gsp-range-ratio",
-        &["generated-shared-prefix"],
-    ),
-    (
-        "gsp_fast_prepare",
-        "--gsp-fast-prepare",
-        &["generated-shared-prefix"],
-    ),
-    (
-        "gsp_send_routing_key",
-        "--gsp-send-routing-key",
-        &["generated-shared-prefix"],
-    ),
-    (
-        "gsp_num_turns",
-        "--gsp-num-turns",
-        &["generated-shared-prefix"],
-    ),
-    ("gsp_ordered", "--gsp-ordered", &["generated-shared-prefix"]),
-    (
-        "gsp_group_distribution",
-        "--gsp-group-distribution",
-        &["generated-shared-prefix"],
-    ),
-    (
-        "gsp_zipf_alpha",
-        "--gsp-zipf-alpha",
-        &["generated-shared-prefix"],
-    ),
-    (
-        "mooncake_slowdown_factor",
-        "--mooncake-slowdown-factor",
-        &["mooncake"],
-    ),
-    (
-        "mooncake_num_rounds",
-        "--mooncake-num-rounds",
-        &["mooncake"],
-    ),
-    ("mooncake_workload", "--mooncake-workload", &["mooncake"]),
-    (
-        "use_trace_timestamps",
-        "--use-trace-timestamps",
-        &["mooncake"],
-    ),
-    (
-        "speed_bench_category",
-        "--speed-bench-category",
-        &["speed-bench"],
-    ),
-    (
-        "speed_bench_output_len",
-        "--speed-bench-output-len",
-        &["speed-bench"],
-    ),
-    ("dataset_offset", "--dataset-offset", &["agentic-trace"]),
-    (
-        "agentic_max_turns",
-        "--agentic-max-turns",
-        &["agentic-trace"],
-    ),
-    (
-        "apply_chat_template",
-        "--apply-chat-template",
-        &["sharegpt", "custom", "image", "mmmu"],
-    ),
-    ("prompt_suffix", "--prompt-suffix", &["sharegpt", "custom"]),
-    (
-        "dataset_path",
-        "--dataset-path",
-        &[
-            "sharegpt",
-            "custom",
-            "openai",
-            "random",
-            "mmmu",
-            "mooncake",
-            "longbench_v2",
-            "speed-bench",
-            "agentic-trace",
-        ],
-    ),
+/// Dataset flags (by field id; the flag is `--` and the id in kebab case) and the kinds that
+/// use them.
+#[rustfmt::skip]
+const DATASET_FLAGS: &[(&str, &[&str])] = &[
+    ("sharegpt_output_len", &["sharegpt", "custom", "openai", "longbench_v2", "agentic-trace"]),
+    ("sharegpt_context_len", &["sharegpt", "custom", "longbench_v2"]),
+    ("random_input_len", &["random", "random-ids", "image"]),
+    ("random_output_len", &["random", "random-ids", "image", "mmmu"]),
+    ("random_range_ratio", &["random", "random-ids", "image"]),
+    ("image_count", &["image"]),
+    ("random_image_count", &["image"]),
+    ("image_resolution", &["image"]),
+    ("image_format", &["image"]),
+    ("image_content", &["image"]),
+    ("gsp_num_groups", &["generated-shared-prefix"]),
+    ("gsp_prompts_per_group", &["generated-shared-prefix"]),
+    ("gsp_system_prompt_len", &["generated-shared-prefix"]),
+    ("gsp_question_len", &["generated-shared-prefix"]),
+    ("gsp_output_len", &["generated-shared-prefix"]),
+    ("gsp_range_ratio", &["generated-shared-prefix"]),
+    ("gsp_fast_prepare", &["generated-shared-prefix"]),
+    ("gsp_send_routing_key", &["generated-shared-prefix"]),
+    ("gsp_num_turns", &["generated-shared-prefix"]),
+    ("gsp_ordered", &["generated-shared-prefix"]),
+    ("gsp_group_distribution", &["generated-shared-prefix"]),
+    ("gsp_zipf_alpha", &["generated-shared-prefix"]),
+    ("mooncake_slowdown_factor", &["mooncake"]),
+    ("mooncake_num_rounds", &["mooncake"]),
+    ("mooncake_workload", &["mooncake"]),
+    ("use_trace_timestamps", &["mooncake"]),
+    ("speed_bench_category", &["speed-bench"]),
+    ("speed_bench_output_len", &["speed-bench"]),
+    ("dataset_offset", &["agentic-trace"]),
+    ("agentic_max_turns", &["agentic-trace"]),
+    ("apply_chat_template", &["sharegpt", "custom", "image", "mmmu"]),
+    ("prompt_suffix", &["sharegpt", "custom"]),
+    ("dataset_path", &[
+        "sharegpt", "custom", "openai", "random", "mmmu", "mooncake", "longbench_v2",
+        "speed-bench", "agentic-trace",
+    ]),
 ];
 
 /// The scenario dataset for the flags; notes for flags given but not used by it.
@@ -200,12 +94,23 @@ pub fn dataset(
     given: &dyn Fn(&str) -> bool,
     notes: &mut Vec<String>,
 ) -> Result<Dataset, UsageError> {
+    check_flags(args, given, notes)?;
+    build(args, given, notes)
+}
+
+/// Notes for dataset flags the dataset does not use; `--tokenize-prompt` where it cannot work.
+fn check_flags(
+    args: &BenchArgs,
+    given: &dyn Fn(&str) -> bool,
+    notes: &mut Vec<String>,
+) -> Result<(), UsageError> {
     let d = &args.dataset;
     let k = kind(d.dataset_name);
-    for (id, flag, kinds) in DATASET_FLAGS {
+    for (id, kinds) in DATASET_FLAGS {
         if given(id) && !kinds.contains(&k) {
             notes.push(format!(
-                "{flag} does not apply to --dataset-name {}; ignored (as bench_serving does)",
+                "--{} does not apply to --dataset-name {}; ignored (as bench_serving does)",
+                id.replace('_', "-"),
                 d.dataset_name.name()
             ));
         }
@@ -217,7 +122,17 @@ pub fn dataset(
             d.dataset_name.name()
         )));
     }
-    let name = k.to_owned();
+    Ok(())
+}
+
+/// The dataset entry: each `--dataset-name` is the scenario kind with the same options.
+fn build(
+    args: &BenchArgs,
+    given: &dyn Fn(&str) -> bool,
+    notes: &mut Vec<String>,
+) -> Result<Dataset, UsageError> {
+    let d = &args.dataset;
+    let name = kind(d.dataset_name).to_owned();
     let n = d.num_prompts;
     let path = (!d.dataset_path.is_empty()).then(|| d.dataset_path.clone());
     let need_path = || {
@@ -229,31 +144,9 @@ pub fn dataset(
             ))
         })
     };
+    // Ranges (lengths, ratios, factors) are the scenario loader's checks; it names the flags.
     let sg = &args.sharegpt;
-    if let Some(len) = sg.sharegpt_output_len
-        && len < 4
-    {
-        return Err(invalid(format!(
-            "--sharegpt-output-len {len}: must be at least 4"
-        )));
-    }
     let r = &args.random;
-    for (id, flag, v) in [
-        (
-            "random_range_ratio",
-            "--random-range-ratio",
-            r.random_range_ratio,
-        ),
-        (
-            "gsp_range_ratio",
-            "--gsp-range-ratio",
-            args.gsp.gsp_range_ratio,
-        ),
-    ] {
-        if given(id) && !(0.0..=1.0).contains(&v) {
-            return Err(invalid(format!("{flag} {v}: expected a number in [0, 1]")));
-        }
-    }
     Ok(match d.dataset_name {
         DatasetArg::Sharegpt => Dataset::Sharegpt(SharegptDataset {
             name,
@@ -311,24 +204,8 @@ pub fn dataset(
             image_count: r.image_count,
             random_image_count: r.random_image_count,
             resolution: r.image_resolution.clone(),
-            format: match r.image_format.to_ascii_lowercase().as_str() {
-                "jpeg" | "jpg" => ImageFormat::Jpeg,
-                "png" => ImageFormat::Png,
-                other => {
-                    return Err(invalid(format!(
-                        "--image-format {other}: runner writes jpeg or png"
-                    )));
-                }
-            },
-            content: match r.image_content.as_str() {
-                "random" => ImageContent::Random,
-                "blank" => ImageContent::Blank,
-                other => {
-                    return Err(invalid(format!(
-                        "--image-content {other}: expected random or blank"
-                    )));
-                }
-            },
+            format: r.image_format,
+            content: r.image_content,
             image_tokens: Default::default(),
         }),
         DatasetArg::Mmmu => Dataset::Mmmu(MmmuDataset {
@@ -350,27 +227,14 @@ pub fn dataset(
                 DatasetArg::MooncakeToolagent => MooncakeWorkload::Toolagent,
                 _ => m.mooncake_workload,
             };
-            if !(m.mooncake_slowdown_factor.is_finite() && m.mooncake_slowdown_factor >= 0.0) {
-                return Err(invalid(format!(
-                    "--mooncake-slowdown-factor {}: expected a number >= 0",
-                    m.mooncake_slowdown_factor
-                )));
-            }
-            if m.mooncake_num_rounds == 0 {
-                return Err(invalid("--mooncake-num-rounds must be at least 1"));
-            }
             Dataset::Mooncake(MooncakeDataset {
                 name,
                 num_prompts: n,
                 path,
-                workload: match workload {
-                    MooncakeWorkload::Mooncake => scenario::MooncakeWorkload::Mooncake,
-                    MooncakeWorkload::Conversation => scenario::MooncakeWorkload::Conversation,
-                    MooncakeWorkload::Synthetic => scenario::MooncakeWorkload::Synthetic,
-                    MooncakeWorkload::Toolagent => scenario::MooncakeWorkload::Toolagent,
-                },
+                workload,
                 slowdown_factor: m.mooncake_slowdown_factor,
                 num_rounds: m.mooncake_num_rounds,
+                rounds: MooncakeRounds::TurnByTurn,
                 prompt: MooncakePrompt::Sglang,
                 block_size: 512,
                 output_len: 256,
@@ -387,11 +251,7 @@ pub fn dataset(
             name,
             num_prompts: n,
             path: need_path()?,
-            category: args.speed_bench.speed_bench_category.map(|c| match c {
-                SpeedBenchCategory::LowEntropy => scenario::SpeedBenchCategory::LowEntropy,
-                SpeedBenchCategory::Mixed => scenario::SpeedBenchCategory::Mixed,
-                SpeedBenchCategory::HighEntropy => scenario::SpeedBenchCategory::HighEntropy,
-            }),
+            category: args.speed_bench.speed_bench_category,
             output_len: args.speed_bench.speed_bench_output_len,
         }),
         DatasetArg::AgenticTrace => Dataset::AgenticTrace(AgenticTraceDataset {
@@ -412,33 +272,6 @@ fn shared_prefix(
     notes: &mut Vec<String>,
 ) -> Result<Dataset, UsageError> {
     let g = &args.gsp;
-    if args.dataset.tokenize_prompt && g.gsp_num_turns > 1 {
-        return Err(invalid("--tokenize-prompt requires --gsp-num-turns=1"));
-    }
-    match (g.gsp_group_distribution, g.gsp_zipf_alpha) {
-        (GroupDistribution::Zipf, None) => {
-            return Err(invalid(
-                "--gsp-group-distribution=zipf requires --gsp-zipf-alpha (a finite float > 0)",
-            ));
-        }
-        (GroupDistribution::Zipf, Some(a)) if !(a.is_finite() && a > 0.0) => {
-            return Err(invalid(format!(
-                "--gsp-zipf-alpha {a}: expected a finite float > 0"
-            )));
-        }
-        (GroupDistribution::Uniform, Some(_)) => {
-            return Err(invalid(
-                "--gsp-zipf-alpha is only meaningful with --gsp-group-distribution=zipf; remove \
-                 --gsp-zipf-alpha or set --gsp-group-distribution=zipf",
-            ));
-        }
-        _ => {}
-    }
-    if g.gsp_num_turns == 0 || g.gsp_num_groups == 0 || g.gsp_prompts_per_group == 0 {
-        return Err(invalid(
-            "--gsp-num-groups, --gsp-prompts-per-group and --gsp-num-turns must be at least 1",
-        ));
-    }
     if given("num_prompts") {
         notes.push(format!(
             "--num-prompts does not apply to generated-shared-prefix: it sends --gsp-num-groups × \
@@ -463,10 +296,7 @@ fn shared_prefix(
         range_ratio: g.gsp_range_ratio,
         num_turns: g.gsp_num_turns,
         ordered: g.gsp_ordered,
-        group_distribution: match g.gsp_group_distribution {
-            GroupDistribution::Uniform => scenario::GroupDistribution::Uniform,
-            GroupDistribution::Zipf => scenario::GroupDistribution::Zipf,
-        },
+        group_distribution: g.gsp_group_distribution,
         zipf_alpha: g.gsp_zipf_alpha,
         send_routing_key: g.gsp_send_routing_key,
         tokenize_prompt: args.dataset.tokenize_prompt,

@@ -7,6 +7,8 @@
 
 pub mod args;
 mod datasets;
+mod dump;
+mod flags;
 pub mod goodput;
 mod options;
 pub mod output;
@@ -37,7 +39,10 @@ pub fn main(args: &BenchArgs, matches: &ArgMatches) -> i32 {
     let setup = match setup::build(args, &given) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!(
+                "error: {}",
+                crate::scenario::secrets::redact(&e.to_string())
+            );
             return 2;
         }
     };
@@ -51,7 +56,10 @@ pub fn main(args: &BenchArgs, matches: &ArgMatches) -> i32 {
     match run(args, &setup) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            let kind = datasets::kind(args.dataset.dataset_name);
+            let text = format!("{e:#}");
+            let msg = crate::scenario::secrets::redact(&text);
+            eprintln!("error: {}", flags::in_flag_terms(&msg, kind));
             1
         }
     }
@@ -63,6 +71,7 @@ fn run(args: &BenchArgs, setup: &Setup) -> Result<i32> {
         Some(p) => p.clone(),
         None => output::auto_name(args, &output::today_mmdd()),
     });
+    let existed = path.exists();
     let file = output::OutputFile::open(&path)?;
     let mut rt = tokio::runtime::Builder::new_multi_thread();
     if let Some(n) = args.rust.rust_worker_threads {
@@ -78,9 +87,37 @@ fn run(args: &BenchArgs, setup: &Setup) -> Result<i32> {
         slos: &setup.slos,
         file,
     };
-    let outcome = rt.block_on(crate::run::execute(&setup.scenario, &plan, &mut sink))?;
+    let outcome = rt.block_on(async {
+        tokio::select! {
+            r = crate::run::execute(&setup.scenario, &plan, &mut sink) => Some(r),
+            _ = tokio::signal::ctrl_c() => None,
+        }
+    });
+    let Some(outcome) = outcome else {
+        interrupted(&path, existed);
+        return Ok(130);
+    };
+    let outcome = outcome?;
     eprintln!("\nresult appended to {}", sink.file.path().display());
     Ok(if outcome.all_failed.is_empty() { 0 } else { 1 })
+}
+
+/// Ctrl-C: say what was (not) written; a result file this invocation created and left empty
+/// is removed.
+fn interrupted(path: &std::path::Path, existed: bool) {
+    let empty = std::fs::metadata(path).is_ok_and(|m| m.len() == 0);
+    if empty && !existed {
+        let _ = std::fs::remove_file(path);
+        eprintln!(
+            "\ninterrupted before any run finished; no result written ({} not created)",
+            path.display()
+        );
+    } else {
+        eprintln!(
+            "\ninterrupted; the runs that finished before are in {}",
+            path.display()
+        );
+    }
 }
 
 #[cfg(test)]

@@ -95,36 +95,21 @@ pub fn request(
         extra_body.insert("bootstrap_host".into(), json!("2.2.2.2"));
         extra_body.insert("bootstrap_room".into(), json!(0));
     }
-    if !(s.temperature.is_finite() && s.temperature >= 0.0) {
-        return Err(invalid(format!(
-            "--temperature {}: expected a number >= 0",
-            s.temperature
-        )));
-    }
-    if !(0.0..=1.0).contains(&s.top_p) {
-        return Err(invalid(format!(
-            "--top-p {}: expected a number in [0, 1]",
-            s.top_p
-        )));
-    }
-    if s.lora_zipf_alpha.is_nan() || s.lora_zipf_alpha <= 1.0 {
-        return Err(invalid(format!(
-            "--lora-zipf-alpha {}: must be greater than 1",
-            s.lora_zipf_alpha
-        )));
-    }
-    let distribution = match s.lora_request_distribution {
-        super::args::LoraDistribution::Uniform => LoraDistribution::Uniform,
-        super::args::LoraDistribution::Distinct => LoraDistribution::Distinct,
-        super::args::LoraDistribution::Skewed => LoraDistribution::Skewed,
-    };
-    if distribution != LoraDistribution::Uniform && s.lora_name.len() < 2 {
-        return Err(invalid(
-            "--lora-request-distribution distinct or skewed needs more than one --lora-name",
-        ));
-    }
-    if !s.token_ids_logprob.is_empty() && !s.return_logprob {
-        return Err(invalid("--token-ids-logprob needs --return-logprob"));
+    // Ranges and combinations (temperature, top_p, token ids, lora with --lora-name) are
+    // the scenario loader's checks; it names the flags. Without --lora-name the scenario
+    // has no `lora:` to check, so the LoRA flags are checked here.
+    if s.lora_name.is_empty() {
+        if s.lora_zipf_alpha.is_nan() || s.lora_zipf_alpha <= 1.0 {
+            return Err(invalid(format!(
+                "--lora-zipf-alpha {}: must be greater than 1",
+                s.lora_zipf_alpha
+            )));
+        }
+        if s.lora_request_distribution != LoraDistribution::Uniform {
+            return Err(invalid(
+                "--lora-request-distribution distinct or skewed needs more than one --lora-name",
+            ));
+        }
     }
     let native = matches!(backend, Backend::Sglang | Backend::SglangNative);
     if !native {
@@ -145,7 +130,7 @@ pub fn request(
         stream: !s.disable_stream,
         ignore_eos: !s.disable_ignore_eos,
         temperature: (s.temperature != 0.0).then_some(s.temperature),
-        top_p: (s.top_p < 1.0).then_some(s.top_p),
+        top_p: (s.top_p != 1.0).then_some(s.top_p),
         extra_body,
         logprobs: LogprobOptions {
             enabled: s.return_logprob,
@@ -156,7 +141,7 @@ pub fn request(
         return_routed_experts: s.return_routed_experts,
         lora: (!s.lora_name.is_empty()).then(|| LoraOptions {
             names: s.lora_name.clone(),
-            distribution,
+            distribution: s.lora_request_distribution,
             zipf_alpha: s.lora_zipf_alpha,
         }),
         ..RequestOptions::default()

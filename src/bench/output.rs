@@ -80,22 +80,25 @@ impl OutputFile {
         &self.path
     }
 
-    /// Append one line and flush.
+    /// Append one line and flush (registered secrets replaced).
     pub fn append(&mut self, line: &Map<String, Value>) -> Result<()> {
-        writeln!(self.file, "{}", Value::Object(line.clone()))
+        let text = Value::Object(line.clone()).to_string();
+        writeln!(self.file, "{}", crate::scenario::secrets::redact(&text))
             .and_then(|()| self.file.flush())
             .with_context(|| format!("cannot write {}", self.path.display()))
     }
 }
 
 /// The per-request arrays of `--output-details`, one entry per request in dispatch order.
+/// Each total of the result line is the sum of its array over the successful requests:
+/// `input_lens` (the dataset's prompt length, as bench_serving) → `total_input_tokens`,
+/// `output_lens` → `total_output_tokens`; runner's own `reported_input_lens` (the server's
+/// prompt length, null when it gave none or the request failed; last in the line, see
+/// [`reported_input_lens`]) → `total_reported_input_tokens`.
 pub fn details(records: &[RequestRecord], cache_report: bool) -> Map<String, Value> {
     let mut m = Map::new();
     let col = |f: &dyn Fn(&RequestRecord) -> Value| Value::Array(records.iter().map(f).collect());
-    m.insert(
-        "input_lens".into(),
-        col(&|r| json!(r.reported_prompt_len.unwrap_or(r.prompt_len))),
-    );
+    m.insert("input_lens".into(), col(&|r| json!(r.prompt_len)));
     m.insert(
         "output_lens".into(),
         col(&|r| json!(if r.outcome.is_ok() { r.output_len() } else { 0 })),
@@ -118,6 +121,14 @@ pub fn details(records: &[RequestRecord], cache_report: bool) -> Map<String, Val
         );
     }
     m
+}
+
+/// runner's own details array: the server-reported prompt length of each successful request
+/// (null when the server gave none or the request failed); sums to
+/// `total_reported_input_tokens`.
+pub fn reported_input_lens(records: &[RequestRecord]) -> Value {
+    let len = |r: &RequestRecord| r.reported_prompt_len.filter(|_| r.outcome.is_ok());
+    Value::Array(records.iter().map(|r| json!(len(r))).collect())
 }
 
 /// The result line of one run.
@@ -186,6 +197,9 @@ pub fn result_line(
                 out.extend(details(records, args.output.cache_report));
             }
         }
+    }
+    if args.output.output_details {
+        out.insert("reported_input_lens".into(), reported_input_lens(records));
     }
     out
 }

@@ -9,8 +9,8 @@
 use std::collections::BTreeMap;
 
 use super::args::{BenchArgs, DatasetArg};
-use super::datasets;
 use super::goodput::{self, Slo};
+use super::{datasets, flags};
 use crate::scenario::{
     self, Arrival, Axis, Backend, Concurrency, Dataset, Load, OutputOptions, Rate, Scenario, Sweep,
     Target,
@@ -42,7 +42,7 @@ pub(super) fn invalid(msg: impl Into<String>) -> UsageError {
 pub struct Setup {
     /// The one-run scenario, loaded from [`Setup::yaml`].
     pub scenario: Scenario,
-    /// The scenario file `--dump-scenario` prints.
+    /// The scenario file `--dump-scenario` prints (header values as `${RUNNER_HEADER_…}`).
     pub yaml: String,
     /// `--goodput` SLOs, in the order given.
     pub slos: Vec<Slo>,
@@ -170,11 +170,15 @@ pub fn build(args: &BenchArgs, given: &dyn Fn(&str) -> bool) -> Result<Setup, Us
     );
     if args.dataset.tokenize_prompt && !ids_ok {
         return Err(invalid(format!(
-            "--tokenize-prompt sends token ids, which only the native (sglang, sglang-native) and              completions (sglang-oai, vllm, lmdeploy) APIs take, not --backend {}",
+            "--tokenize-prompt sends token ids, which only the native (sglang, sglang-native) and \
+             completions (sglang-oai, vllm, lmdeploy) APIs take, not --backend {}",
             backend.as_str()
         )));
     }
-    let dataset = datasets::dataset(args, given, &mut notes)?;
+    let mut dataset = datasets::dataset(args, given, &mut notes)?;
+    if let Dataset::Mooncake(m) = &mut dataset {
+        mooncake_rounds(m, backend, &mut notes);
+    }
     if dataset_is_conversation(&dataset) && !crate::protocol::is_chat(backend) {
         return Err(invalid(format!(
             "--dataset-name {} replays multi-turn conversations turn by turn, which needs a chat \
@@ -204,6 +208,7 @@ pub fn build(args: &BenchArgs, given: &dyn Fn(&str) -> bool) -> Result<Setup, Us
         headers,
         embedded: None,
         template: None,
+        when_env: None,
         ready_timeout_s: t.ready_check_timeout_sec as f64,
     };
     let mooncake = matches!(dataset, Dataset::Mooncake(_));
@@ -244,13 +249,17 @@ pub fn build(args: &BenchArgs, given: &dyn Fn(&str) -> bool) -> Result<Setup, Us
             .collect(),
         gate: None,
         repeat: 1,
+        slo: None,
+        search: None,
+        skipped_targets: Vec::new(),
     };
+    let dump = super::dump::without_secrets(&scenario);
     let yaml = to_yaml(&scenario);
     let scenario = scenario::load_str(&yaml, "runner bench", scenario::locate::Format::Yaml)
-        .map_err(|e| invalid(describe_invalid(&e)))?;
+        .map_err(|e| invalid(flags::describe(&e, datasets::kind(kind))))?;
     Ok(Setup {
         scenario,
-        yaml,
+        yaml: dump,
         slos,
         notes,
     })
@@ -259,10 +268,26 @@ pub fn build(args: &BenchArgs, given: &dyn Fn(&str) -> bool) -> Result<Setup, Us
 fn dataset_is_conversation(d: &Dataset) -> bool {
     match d {
         Dataset::GeneratedSharedPrefix(g) => g.num_turns > 1,
-        Dataset::Mooncake(m) => m.num_rounds > 1,
+        Dataset::Mooncake(m) => m.num_rounds > 1 && !m.all_at_once(),
         Dataset::AgenticTrace(_) => true,
         _ => false,
     }
+}
+
+/// Multi-round Mooncake on a non-chat backend runs as bench_serving does (all rounds of a
+/// session at once, placeholder replies); chat backends keep the turn-by-turn replay.
+fn mooncake_rounds(m: &mut scenario::MooncakeDataset, backend: Backend, notes: &mut Vec<String>) {
+    if m.num_rounds < 2 || crate::protocol::is_chat(backend) {
+        return;
+    }
+    m.rounds = scenario::MooncakeRounds::AllAtOnce;
+    notes.push(format!(
+        "--mooncake-num-rounds {}: all rounds of a session are sent at once with placeholder \
+         replies, as bench_serving does; for the more faithful turn-by-turn replay (each round \
+         after the real reply) use a chat backend (--backend sglang-oai-chat) or a scenario \
+         with `rounds: turn-by-turn`",
+        m.num_rounds
+    ));
 }
 
 /// `--header Key=Value …`: split at the first `=`.
@@ -291,14 +316,11 @@ fn load(
 ) -> Result<Load, UsageError> {
     let l = &args.load;
     let rate = l.request_rate;
-    let request_rate = if rate.is_infinite() && rate > 0.0 {
+    // Checked by the scenario loader (> 0), which names --request-rate.
+    let request_rate = if rate == f64::INFINITY {
         Rate::Infinite
-    } else if rate.is_finite() && rate > 0.0 {
-        Rate::PerSecond(rate)
     } else {
-        return Err(invalid(format!(
-            "--request-rate {rate}: expected a number of requests per second > 0, or inf"
-        )));
+        Rate::PerSecond(rate)
     };
     if mooncake && given("request_rate") {
         notes.push(
@@ -306,12 +328,6 @@ fn load(
              not used (as in bench_serving)"
                 .into(),
         );
-    }
-    if !(l.flush_cache_timeout.is_finite() && l.flush_cache_timeout > 0.0) {
-        return Err(invalid(format!(
-            "--flush-cache-timeout {}: expected a finite number of seconds > 0",
-            l.flush_cache_timeout
-        )));
     }
     if given("flush_cache_timeout") && !l.flush_cache {
         notes.push("--flush-cache-timeout is used only with --flush-cache".into());
@@ -343,49 +359,4 @@ pub fn to_yaml(s: &Scenario) -> String {
          # Made by `runner bench --dump-scenario`; `runner run FILE` sends the same requests\n\
          # on the same schedule.\n{body}"
     )
-}
-
-/// A scenario that does not validate, in flag terms where the field has a flag.
-fn describe_invalid(e: &scenario::LoadError) -> String {
-    let diags = e.diagnostics();
-    if diags.is_empty() {
-        return e.to_string();
-    }
-    let lines: Vec<String> = diags
-        .iter()
-        .map(|d| {
-            let what = flag_of(&d.pointer)
-                .map(str::to_owned)
-                .unwrap_or_else(|| format!("scenario field {}", d.pointer));
-            match &d.hint {
-                Some(h) => format!("{what}: {} ({h})", d.message),
-                None => format!("{what}: {}", d.message),
-            }
-        })
-        .collect();
-    lines.join("\n")
-}
-
-/// The flag behind a scenario field, by the field's last name.
-fn flag_of(pointer: &str) -> Option<&'static str> {
-    let last = pointer.rsplit('/').next()?;
-    Some(match last {
-        "base_url" => "--base-url / --host / --port",
-        "resolution" => "--image-resolution",
-        "image_count" => "--image-count",
-        "num_prompts" => "--num-prompts",
-        "range_ratio" => "--random-range-ratio / --gsp-range-ratio",
-        "num_groups" => "--gsp-num-groups",
-        "prompts_per_group" => "--gsp-prompts-per-group",
-        "num_turns" => "--gsp-num-turns",
-        "zipf_alpha" => "--gsp-zipf-alpha / --lora-zipf-alpha",
-        "slowdown_factor" => "--mooncake-slowdown-factor",
-        "num_rounds" => "--mooncake-num-rounds",
-        "output_len" => "the output length flag",
-        "context_len" => "--sharegpt-context-len",
-        "max_turns" => "--agentic-max-turns",
-        "names" => "--lora-name",
-        "token_ids" => "--token-ids-logprob",
-        _ => return None,
-    })
 }

@@ -30,6 +30,10 @@ impl RunSink for BenchSink<'_> {
         print!("{}", dataset_lines(dataset, requests));
     }
 
+    fn keeps_records(&self) -> bool {
+        self.args.output.output_details || !self.slos.is_empty()
+    }
+
     fn run_done(&mut self, info: &RunInfo, s: &Summary, records: &[RequestRecord]) -> Result<()> {
         if s.completed == 0 {
             eprintln!(
@@ -42,7 +46,10 @@ impl RunSink for BenchSink<'_> {
         let extra = goodput.as_ref().map(|g| g.section()).unwrap_or_default();
         let rate = self.args.mooncake.use_trace_timestamps.then_some("trace");
         print!("{}", report::block_with(info, s, rate, &extra));
-        print!("{}", report::notes(s, records));
+        print!(
+            "{}",
+            crate::scenario::secrets::redact(&report::notes(s, records))
+        );
         let line = output::result_line(self.args, info, s, records, goodput.as_ref());
         self.file.append(&line)
     }
@@ -73,7 +80,7 @@ pub fn dataset_lines(dataset: &Dataset, requests: &[RequestSpec]) -> String {
             "Using time-based Mooncake request scheduler, ignoring --request-rate.\n\
              Starting Mooncake trace replay. Sessions: {}, Rounds per session: {}. Slowdown \
              factor: {}\n",
-            requests.len(),
+            m.sessions(requests.len()),
             m.num_rounds,
             m.slowdown_factor
         ),

@@ -49,8 +49,8 @@ pub fn openai(d: &OpenaiDataset, ctx: &Ctx<'_>) -> Result<Vec<RequestSpec>, Data
             .apply_chat_template(&messages, true, None)
             .map_err(|e| ctx.tok_err(e))
             .map_err(|e| match e {
-                DatasetError::Tokenizer { source, .. } => {
-                    ctx.format(path, Some(line), source.to_string())
+                DatasetError::Tokenizer { cause, .. } => {
+                    ctx.format(path, Some(line), cause.to_string())
                 }
                 other => other,
             })?;

@@ -57,20 +57,20 @@ pub enum DatasetError {
         reason: String,
     },
     /// A file is missing and could not be fetched.
-    #[error("dataset `{dataset}`: {source}")]
+    #[error("dataset `{dataset}`: {cause}")]
     Fetch {
         /// Dataset name.
         dataset: String,
-        /// Why.
-        source: Box<FetchError>,
+        /// Why (in the message, not as a source: printing the chain would repeat it).
+        cause: Box<FetchError>,
     },
     /// The tokenizer failed (chat template, server).
-    #[error("dataset `{dataset}`: {source}")]
+    #[error("dataset `{dataset}`: {cause}")]
     Tokenizer {
         /// Dataset name.
         dataset: String,
-        /// Why.
-        source: TokenizerError,
+        /// Why (in the message, not as a source: printing the chain would repeat it).
+        cause: TokenizerError,
     },
     /// The options cannot produce requests.
     #[error("dataset `{dataset}`: {reason}")]
@@ -130,7 +130,7 @@ impl Ctx<'_> {
     pub fn tok_err(&self, e: TokenizerError) -> DatasetError {
         DatasetError::Tokenizer {
             dataset: self.name.into(),
-            source: e,
+            cause: e,
         }
     }
 
@@ -252,6 +252,34 @@ pub fn measure(tok: &Tokenizer, text: &str) -> u32 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_failed_download_says_why_once() {
+        let dir = tempfile::tempdir().unwrap();
+        // Nothing listens on port 1 of loopback: the cause is a refused connection.
+        let reason =
+            super::fetch::download("http://127.0.0.1:1/x.json", &dir.path().join("x"), None)
+                .unwrap_err();
+        assert!(
+            reason.to_lowercase().contains("connection refused"),
+            "{reason}"
+        );
+        let err = super::DatasetError::Fetch {
+            dataset: "s".into(),
+            cause: Box::new(super::FetchError::Download {
+                what: "the ShareGPT dataset".into(),
+                url: "http://127.0.0.1:1/x.json".into(),
+                reason,
+                hint: "give its path".into(),
+            }),
+        };
+        let shown = format!("{:#}", anyhow::Error::from(err));
+        assert_eq!(shown.matches("cannot download").count(), 1, "{shown}");
+        assert!(
+            shown.to_lowercase().contains("connection refused"),
+            "{shown}"
+        );
+    }
+
     use super::*;
 
     #[test]

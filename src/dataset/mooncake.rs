@@ -11,9 +11,11 @@
 //! trace, and cuts the concatenation to `input_length`. `sglang` reproduces bench_serving:
 //! per hash id `"{id}"` + 128 × `" hi"`, then `"Tell me a story based on this context."`,
 //! rendered with the chat template (`role: content` lines without one); `input_length` is
-//! ignored. With `num_rounds > 1` a record becomes a multi-turn chat whose turn `i` is
-//! `"Round {i}: {base}"`, sent after the real reply to turn `i-1` (bench_serving fires all
-//! rounds at once with placeholder replies).
+//! ignored. With `num_rounds > 1` and `rounds: turn-by-turn` a record becomes a multi-turn
+//! chat whose turn `i` is `"Round {i}: {base}"`, sent after the real reply to turn `i-1`; with
+//! `rounds: all-at-once` (bench_serving's) it becomes `num_rounds` requests at the record's
+//! time, round `i`'s prompt the chat-templated history of rounds 1..=i with placeholder
+//! replies (`"story"` × the output length) between them.
 
 use std::path::PathBuf;
 
@@ -61,9 +63,9 @@ pub fn build(d: &MooncakeDataset, ctx: &Ctx<'_>) -> Result<Vec<RequestSpec>, Dat
                     "the Mooncake trace",
                     "download it and give its path as the dataset's `path:`",
                 )
-                .map_err(|source| DatasetError::Fetch {
+                .map_err(|cause| DatasetError::Fetch {
                     dataset: ctx.name.into(),
-                    source: Box::new(source),
+                    cause: Box::new(cause),
                 })?
         }
     };
@@ -93,6 +95,23 @@ pub fn build(d: &MooncakeDataset, ctx: &Ctx<'_>) -> Result<Vec<RequestSpec>, Dat
             MooncakePrompt::Blocks => blocks(r, d.block_size, ctx),
             MooncakePrompt::Sglang => sglang_base(&r.hash_ids),
         };
+        let output_len = r.output_length.unwrap_or(d.output_len);
+        let timestamp_s = Some((r.timestamp_ms - ts0) / 1000.0 * d.slowdown_factor);
+        if d.all_at_once() {
+            for text in all_at_once(&base, d.num_rounds, output_len, ctx)? {
+                let n = measure(ctx.tok, &text);
+                out.push(RequestSpec {
+                    prompt: Prompt::Text(text),
+                    prompt_len: n,
+                    measured_prompt_len: Some(n),
+                    text_prompt_len: n,
+                    output_len,
+                    timestamp_s,
+                    ..RequestSpec::default()
+                });
+            }
+            continue;
+        }
         let (prompt, measured) = if d.num_rounds > 1 {
             let turns: Vec<String> = (1..=d.num_rounds)
                 .map(|i| format!("Round {i}: {base}"))
@@ -123,10 +142,35 @@ pub fn build(d: &MooncakeDataset, ctx: &Ctx<'_>) -> Result<Vec<RequestSpec>, Dat
             prompt_len,
             measured_prompt_len: Some(measured),
             text_prompt_len: prompt_len,
-            output_len: r.output_length.unwrap_or(d.output_len),
-            timestamp_s: Some((r.timestamp_ms - ts0) / 1000.0 * d.slowdown_factor),
+            output_len,
+            timestamp_s,
             ..RequestSpec::default()
         });
+    }
+    Ok(out)
+}
+
+/// bench_serving's multi-round prompts of one session: round `i` renders user turns
+/// `"Round {j}: {base}"` for j in 1..=i with a placeholder assistant turn between them.
+fn all_at_once(
+    base: &str,
+    rounds: u32,
+    output_len: u32,
+    ctx: &Ctx<'_>,
+) -> Result<Vec<String>, DatasetError> {
+    let placeholder = vec!["story"; output_len as usize].join(" ");
+    let mut history = Vec::new();
+    let mut out = Vec::with_capacity(rounds as usize);
+    for i in 1..=rounds {
+        if i > 1 {
+            history.push(serde_json::json!({"role": "assistant", "content": placeholder}));
+        }
+        history.push(serde_json::json!({"role": "user", "content": format!("Round {i}: {base}")}));
+        let text = ctx
+            .tok
+            .apply_chat_template(&history, true, None)
+            .map_err(|e| ctx.tok_err(e))?;
+        out.push(text);
     }
     Ok(out)
 }

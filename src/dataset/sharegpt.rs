@@ -57,9 +57,9 @@ pub fn sharegpt_path(path: Option<&str>, ctx: &Ctx<'_>) -> Result<PathBuf, Datas
                 "the ShareGPT dataset",
                 "download it and give its path as the dataset's `path:`",
             )
-            .map_err(|source| DatasetError::Fetch {
+            .map_err(|cause| DatasetError::Fetch {
                 dataset: ctx.name.into(),
-                source: Box::new(source),
+                cause: Box::new(cause),
             }),
     }
 }

@@ -169,7 +169,12 @@ async fn exchange(
     let mut pending = Some(req);
     let resp = loop {
         let req = pending.take().expect("one request per attempt");
-        match timeout_at(first_byte, req.send()).await {
+        let sent = timeout_at(first_byte, super::connect::timed(req.send())).await;
+        let sent = sent.map(|(r, connect_s)| {
+            rec.connect_s = connect_s.or(rec.connect_s);
+            r
+        });
+        match sent {
             Err(_) => return Err(timeout(phase, limit_of(limits, phase))),
             Ok(Ok(r)) => break r,
             // A pooled keep-alive connection the server had already closed (llama.cpp's

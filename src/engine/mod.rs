@@ -15,19 +15,21 @@
 //! turns; each turn is sent with the whole history, including the server's actual replies
 //! (bench_serving §4.6), and asks for usage so every turn's output length is measured.
 
+pub mod connect;
 mod exchange;
+pub mod pace;
 mod probe;
 pub mod progress;
 mod server;
 pub mod stop;
 mod target;
+pub mod warm;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
+use tokio::sync::{Semaphore, mpsc};
 use tokio::time::Instant;
 
 pub use probe::probe_server;
@@ -35,6 +37,7 @@ pub use server::{ServerError, accept_length, first_model, profile_body};
 pub use stop::{Control, StopReason, StopRules};
 pub use target::{Prepared, ROUTING_KEY_HEADER, Target, client, client_for};
 
+use crate::metrics::Collector;
 use crate::record::{Outcome, RequestRecord};
 use crate::workload::{Prompt, RequestSpec};
 
@@ -49,20 +52,26 @@ pub struct Executed {
     pub start: Instant,
 }
 
-/// Send `requests` with due times `offsets` (seconds from start) under `cap`.
+/// Send `requests` with due times `offsets` (seconds from start) under `cap`, keeping every
+/// record whole.
 pub async fn execute(
     target: Arc<Target>,
     requests: &[RequestSpec],
     offsets: &[f64],
     cap: Option<u32>,
 ) -> Executed {
-    let control = Arc::new(Control::unbounded());
-    execute_controlled(target, requests, offsets.iter().copied(), cap, &control).await
+    let mut collector = Collector::new(None, true);
+    let ran = execute_into(target, requests, offsets, cap, &mut collector).await;
+    Executed {
+        records: collector.into_records(),
+        duration_s: ran.duration_s,
+        start: ran.start,
+    }
 }
 
 /// Send requests at the due times `due` (seconds from start) under `cap` and `control`'s
-/// stop rules. Request `i` is `requests[i % len]`: a schedule longer than the requests (a
-/// `duration_s` run) recycles them.
+/// stop rules, keeping every record whole. Request `i` is `requests[i % len]`: a schedule
+/// longer than the requests (a `duration_s` run) recycles them.
 pub async fn execute_controlled(
     target: Arc<Target>,
     requests: &[RequestSpec],
@@ -70,154 +79,226 @@ pub async fn execute_controlled(
     cap: Option<u32>,
     control: &Arc<Control>,
 ) -> Executed {
+    let mut collector = Collector::new(None, true);
+    let ran = execute_into_controlled(target, requests, due, cap, control, &mut collector).await;
+    Executed {
+        records: collector.into_records(),
+        duration_s: ran.duration_s,
+        start: ran.start,
+    }
+}
+
+/// How a run went as a whole, beside its records.
+#[derive(Debug, Clone, Copy)]
+pub struct Ran {
+    /// From the run start to the end of the last response, in seconds.
+    pub duration_s: f64,
+    /// The run start: every `*_s` time in the records counts from it.
+    pub start: Instant,
+    /// The dispatcher against its schedule, and the process's CPU.
+    pub pace: pace::Pace,
+}
+
+/// Send `requests` with due times `offsets` (seconds from start) under `cap`, handing each
+/// finished request's records to `collector` as it ends (so nothing per request piles up
+/// here).
+pub async fn execute_into(
+    target: Arc<Target>,
+    requests: &[RequestSpec],
+    offsets: &[f64],
+    cap: Option<u32>,
+    collector: &mut Collector<'_>,
+) -> Ran {
+    let control = Arc::new(Control::unbounded());
+    execute_into_controlled(
+        target,
+        requests,
+        offsets.iter().copied(),
+        cap,
+        &control,
+        collector,
+    )
+    .await
+}
+
+/// [`execute_into`] at the due times `due` under `control`'s stop rules, recycling
+/// `requests` when `due` is longer; the records go to `collector` as they finish.
+pub async fn execute_into_controlled(
+    target: Arc<Target>,
+    requests: &[RequestSpec],
+    due: impl Iterator<Item = f64>,
+    cap: Option<u32>,
+    control: &Arc<Control>,
+    collector: &mut Collector<'_>,
+) -> Ran {
+    let cpu0 = pace::cpu_seconds();
     let prepared: Vec<Result<Prepared, String>> = target
         .prepare(requests)
         .into_iter()
         .map(|p| p.map_err(|e| e.to_string()))
         .collect();
     let sem = cap.map(|c| Arc::new(Semaphore::new(c as usize)));
-    let mut set = JoinSet::new();
+    let (tx, mut rx) = mpsc::unbounded_channel::<Vec<RequestRecord>>();
     let start = Instant::now();
     let monitor = control
         .rules
         .saturation
         .then(|| tokio::spawn(watch_saturation(control.clone())));
     let limit = control.rules.duration_s.map(Duration::from_secs_f64);
-    let counters = &control.counters;
-    for (i, intended_s) in due.enumerate() {
-        if requests.is_empty() || control.stopped() {
-            break;
-        }
-        tokio::select! {
-            biased;
-            _ = control.stopping() => break,
-            _ = crate::clock::shared().sleep_until(start + Duration::from_secs_f64(intended_s)) => {}
-        }
-        if limit.is_some_and(|l| start.elapsed() >= l) {
-            break;
-        }
-        let mut held = None;
-        if let (true, Some(s)) = (control.closed_loop, &sem) {
+    let dispatch = async move {
+        // (requests dispatched, last due time, last dispatch time)
+        let mut pace = (0usize, 0.0f64, 0.0f64);
+        for (i, intended_s) in due.enumerate() {
+            if requests.is_empty() || control.stopped() {
+                break;
+            }
             tokio::select! {
                 biased;
                 _ = control.stopping() => break,
-                p = s.clone().acquire_owned() => held = Some(p.expect("semaphore open")),
+                _ = crate::clock::shared().sleep_until(start + Duration::from_secs_f64(intended_s)) => {}
             }
             if limit.is_some_and(|l| start.elapsed() >= l) {
                 break;
             }
+            let mut held = None;
+            if let (true, Some(s)) = (control.closed_loop, &sem) {
+                tokio::select! {
+                    biased;
+                    _ = control.stopping() => break,
+                    p = s.clone().acquire_owned() => held = Some(p.expect("semaphore open")),
+                }
+                if limit.is_some_and(|l| start.elapsed() >= l) {
+                    break;
+                }
+            }
+            let dispatched_s = start.elapsed().as_secs_f64();
+            pace = (pace.0 + 1, intended_s, dispatched_s);
+            stop::inc(&control.counters.dispatched);
+            let target = target.clone();
+            let sem = sem.clone();
+            let spec = requests[i % requests.len()].clone();
+            let prep = match &prepared[i % requests.len()] {
+                Ok(p) => Ok(Prepared {
+                    body: p.body.clone(),
+                    lora: p.lora.clone(),
+                }),
+                Err(e) => Err(e.clone()),
+            };
+            let control = control.clone();
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let _permit = match (held, &sem) {
+                    (Some(p), _) => Some(p),
+                    (None, Some(s)) => {
+                        stop::inc(&control.counters.waiting);
+                        let p = s.clone().acquire_owned().await.expect("semaphore open");
+                        stop::dec(&control.counters.waiting);
+                        Some(p)
+                    }
+                    (None, None) => None,
+                };
+                if control.stopped() {
+                    // Due, but not sent before the run stopped.
+                    return;
+                }
+                stop::inc(&control.counters.in_flight);
+                // Boxed: a task waiting for the cap holds only its inputs, not the space of
+                // a whole exchange (a rate-`inf` run spawns every request at once).
+                let records = Box::pin(async {
+                    let mut rec = RequestRecord::new(i, intended_s, spec.output_len);
+                    rec.dispatched_s = dispatched_s;
+                    rec.prompt_len = spec.prompt_len;
+                    rec.measured_prompt_len = spec.measured_prompt_len;
+                    rec.vision_prompt_len = spec.vision_prompt_len;
+                    let mut cancelled = rec.clone();
+                    let send = async move {
+                        match prep {
+                            Err(e) => {
+                                rec.sent_s = start.elapsed().as_secs_f64();
+                                rec.end_s = rec.sent_s;
+                                rec.outcome = Outcome::Client;
+                                rec.error = Some(e);
+                                vec![rec]
+                            }
+                            Ok(p) if spec.prompt.is_conversation() => {
+                                rec.lora = p.lora;
+                                conversation(&target, &spec, i, start, rec).await
+                            }
+                            Ok(p) => {
+                                rec.lora = p.lora;
+                                exchange::send(
+                                    &target,
+                                    p.body,
+                                    spec.routing_key.as_deref(),
+                                    start,
+                                    &mut rec,
+                                )
+                                .await;
+                                vec![rec]
+                            }
+                        }
+                    };
+                    tokio::select! {
+                        r = send => r,
+                        _ = control.aborting() => {
+                            cancelled.sent_s = dispatched_s;
+                            cancelled.end_s = start.elapsed().as_secs_f64();
+                            cancelled.outcome = Outcome::Cancelled;
+                            vec![cancelled]
+                        }
+                    }
+                })
+                .await;
+                stop::dec(&control.counters.in_flight);
+                for r in &records {
+                    control.finished(r.outcome.is_ok());
+                }
+                // The receiver lives until every sender is gone.
+                let _ = tx.send(records);
+            });
         }
-        let dispatched_s = start.elapsed().as_secs_f64();
-        stop::inc(&counters.dispatched);
-        let target = target.clone();
-        let sem = sem.clone();
-        let spec = requests[i % requests.len()].clone();
-        let prep = match &prepared[i % requests.len()] {
-            Ok(p) => Ok(Prepared {
-                body: p.body.clone(),
-                lora: p.lora.clone(),
-            }),
-            Err(e) => Err(e.clone()),
-        };
-        let control = control.clone();
-        set.spawn(async move {
-            let _permit = match (held, &sem) {
-                (Some(p), _) => Some(p),
-                (None, Some(s)) => {
-                    stop::inc(&control.counters.waiting);
-                    let p = s.clone().acquire_owned().await.expect("semaphore open");
-                    stop::dec(&control.counters.waiting);
-                    Some(p)
-                }
-                (None, None) => None,
-            };
-            if control.stopped() {
-                // Due, but not sent before the run stopped.
-                return Vec::new();
-            }
-            stop::inc(&control.counters.in_flight);
-            let mut rec = RequestRecord::new(i, intended_s, spec.output_len);
-            rec.dispatched_s = dispatched_s;
-            rec.prompt_len = spec.prompt_len;
-            rec.measured_prompt_len = spec.measured_prompt_len;
-            rec.vision_prompt_len = spec.vision_prompt_len;
-            let mut cancelled = rec.clone();
-            let send = async move {
-                match prep {
-                    Err(e) => {
-                        rec.sent_s = start.elapsed().as_secs_f64();
-                        rec.end_s = rec.sent_s;
-                        rec.outcome = Outcome::Client;
-                        rec.error = Some(e);
-                        vec![rec]
+        if limit.is_some() {
+            control.stop(StopReason::Duration);
+        }
+        pace
+    };
+    let collect = async {
+        let mut grace: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
+        loop {
+            let armed = grace.is_some();
+            tokio::select! {
+                r = rx.recv() => match r {
+                    Some(records) => {
+                        for r in records {
+                            collector.push(r);
+                        }
                     }
-                    Ok(p) if spec.prompt.is_conversation() => {
-                        rec.lora = p.lora;
-                        conversation(&target, &spec, i, start, rec).await
-                    }
-                    Ok(p) => {
-                        rec.lora = p.lora;
-                        exchange::send(
-                            &target,
-                            p.body,
-                            spec.routing_key.as_deref(),
-                            start,
-                            &mut rec,
-                        )
-                        .await;
-                        vec![rec]
-                    }
+                    None => break,
+                },
+                _ = control.interrupted(), if !armed => {
+                    grace = Some(Box::pin(tokio::time::sleep(control.grace)));
                 }
-            };
-            let records = tokio::select! {
-                r = send => r,
-                _ = control.aborting() => {
-                    cancelled.sent_s = dispatched_s;
-                    cancelled.end_s = start.elapsed().as_secs_f64();
-                    cancelled.outcome = Outcome::Cancelled;
-                    vec![cancelled]
+                _ = async { grace.as_mut().expect("armed").await }, if armed => {
+                    control.abort();
+                    grace = Some(Box::pin(tokio::time::sleep(Duration::from_secs(3600))));
                 }
-            };
-            stop::dec(&control.counters.in_flight);
-            for r in &records {
-                control.finished(r.outcome.is_ok());
-            }
-            records
-        });
-    }
-    if limit.is_some() {
-        control.stop(StopReason::Duration);
-    }
-    let mut records = Vec::new();
-    let mut grace: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
-    loop {
-        let armed = grace.is_some();
-        tokio::select! {
-            r = set.join_next() => match r {
-                Some(r) => records.extend(r.expect("request task does not panic")),
-                None => break,
-            },
-            _ = control.interrupted(), if !armed => {
-                grace = Some(Box::pin(tokio::time::sleep(control.grace)));
-            }
-            _ = async { grace.as_mut().expect("armed").await }, if armed => {
-                control.abort();
-                grace = Some(Box::pin(tokio::time::sleep(Duration::from_secs(3600))));
             }
         }
-    }
+    };
+    let ((requests_sent, last_due_s, last_dispatched_s), ()) = tokio::join!(dispatch, collect);
     if let Some(m) = monitor {
         m.abort();
     }
-    records.sort_by_key(|r| (r.request, r.turn));
-    for (i, r) in records.iter_mut().enumerate() {
-        r.index = i;
-    }
-    let duration_s = records.iter().map(|r| r.end_s).fold(0.0, f64::max);
-    Executed {
-        records,
-        duration_s,
+    Ran {
+        duration_s: collector.max_end_s(),
         start,
+        pace: pace::Pace {
+            requests: requests_sent,
+            last_due_s,
+            last_dispatched_s,
+            cpu_s: pace::cpu_seconds() - cpu0,
+            wall_s: start.elapsed().as_secs_f64(),
+        },
     }
 }
 

@@ -53,7 +53,9 @@ impl Target {
             return Ok(());
         }
         let url = self.ready_url();
-        let deadline = Instant::now() + Duration::from_secs_f64(timeout_s);
+        let start = Instant::now();
+        let deadline = start + Duration::from_secs_f64(timeout_s);
+        let mut told = false;
         loop {
             let r = self
                 .client
@@ -65,8 +67,15 @@ impl Target {
             let last = match r {
                 Ok(resp) if resp.status().is_success() => return Ok(()),
                 Ok(resp) => format!("HTTP {}", resp.status()),
-                Err(e) => e.to_string(),
+                Err(e) => crate::fetch::error_chain(&e),
             };
+            if !told && start.elapsed() >= Duration::from_secs(3) {
+                told = true;
+                eprintln!(
+                    "still waiting for {url} to answer 200 (last: {last}); trying every second \
+                     for up to {timeout_s} s (the target's `ready_timeout_s`)"
+                );
+            }
             if Instant::now() + Duration::from_secs(1) > deadline {
                 return Err(ServerError::NotReady {
                     url,

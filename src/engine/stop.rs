@@ -247,7 +247,8 @@ pub fn error_budget_spent(rules: &StopRules, failed: u64, finished: u64) -> bool
 /// The saturation rule, fed one sample a second: saturated when over the last
 /// [`Saturation::WINDOW`] samples the backlog (dispatched − finished: waiting for the cap
 /// or in flight) never shrank and grew by at least max(3, 10 %), while fewer than 95 % as
-/// many requests finished as came due.
+/// many requests finished as came due. Samples start once a request has finished: the
+/// backlog's rise from 0 to its steady level at the start of every run is not saturation.
 #[derive(Debug, Default)]
 pub struct Saturation {
     samples: VecDeque<(u64, u64)>,
@@ -261,6 +262,9 @@ impl Saturation {
 
     /// Add a sample of (dispatched, finished); true when saturated.
     pub fn push(&mut self, dispatched: u64, finished: u64) -> bool {
+        if finished == 0 {
+            return false;
+        }
         self.samples.push_back((dispatched, finished));
         if self.samples.len() > Self::WINDOW + 1 {
             self.samples.pop_front();
@@ -339,17 +343,34 @@ mod tests {
     fn a_growing_backlog_is_saturation_a_steady_one_is_not() {
         // 10 due per second, 6 finished: the backlog grows by 4 each second.
         let mut s = Saturation::default();
-        let fired: Vec<bool> = (0..7).map(|t| s.push(10 * t, 6 * t)).collect();
-        assert_eq!(fired, [false, false, false, false, false, true, true]);
+        // (The sample at 0 s, nothing finished yet, does not count.)
+        let fired: Vec<bool> = (0..8).map(|t| s.push(10 * t, 6 * t)).collect();
+        assert_eq!(
+            fired,
+            [false, false, false, false, false, false, true, true]
+        );
+        // A healthy start: 10 due per second, each lasting 0.8 s, so the backlog rises from
+        // 0 to a steady 8 within the first second (2 finished by then).
+        let mut s = Saturation::default();
+        let start = [
+            (0, 0),
+            (10, 2),
+            (20, 12),
+            (30, 22),
+            (40, 32),
+            (50, 42),
+            (60, 52),
+        ];
+        assert!(!start.iter().any(|&(d, f)| s.push(d, f)));
         // 10 due, 10 finished, a steady backlog of 8.
         let mut s = Saturation::default();
         assert!(!(0..10).any(|t| s.push(10 * t + 8, 10 * t)));
         // Growing, but it shrank once within the window.
         let mut s = Saturation::default();
-        let pts = [(0, 0), (10, 5), (20, 10), (30, 22), (40, 25), (50, 30)];
+        let pts = [(0, 1), (10, 5), (20, 10), (30, 22), (40, 25), (50, 30)];
         assert!(!pts.iter().any(|&(d, f)| s.push(d, f)));
         // Growing by one every other second: 2 over the window, less than 3.
         let mut s = Saturation::default();
-        assert!(!(0..6).any(|t| s.push(10 * t, 10 * t - t / 2)));
+        assert!(!(2..8).any(|t| s.push(10 * t, 10 * t - t / 2)));
     }
 }

@@ -292,6 +292,7 @@ fn client_with(timeouts: &Timeouts, mode: ConnectionMode) -> Result<reqwest::Cli
     };
     Ok(reqwest::Client::builder()
         .pool_max_idle_per_host(idle)
+        .connector_layer(super::connect::CountConnects)
         .tcp_nodelay(true)
         .connect_timeout(Duration::from_secs_f64(timeouts.connect_s))
         .build()?)

@@ -210,10 +210,7 @@ pub fn for_backend(backend: Backend) -> Option<Box<dyn Protocol>> {
 
 /// Whether the backend speaks the chat API (multi-turn replay needs it).
 pub fn is_chat(backend: Backend) -> bool {
-    matches!(
-        backend,
-        Backend::SglangOaiChat | Backend::VllmChat | Backend::LmdeployChat
-    )
+    backend.is_chat()
 }
 
 /// Parse a frame as JSON and fail on an in-band `{"error": …}` object.

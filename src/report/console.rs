@@ -19,12 +19,22 @@ fn section(out: &mut String, title: &str) {
     let _ = writeln!(out, "{title:-^50}");
 }
 
-fn dist(out: &mut String, name: &str, d: &Dist) {
-    rowf(out, &format!("Mean {name} (ms):"), d.mean);
-    rowf(out, &format!("Median {name} (ms):"), d.median);
-    rowf(out, &format!("P90 {name} (ms):"), d.p90);
-    rowf(out, &format!("P95 {name} (ms):"), d.p95);
-    rowf(out, &format!("P99 {name} (ms):"), d.p99);
+/// A latency distribution; `N/A` everywhere when no request completed (nothing measured).
+fn dist(out: &mut String, name: &str, d: &Dist, measured: bool) {
+    for (stat, v) in [
+        ("Mean", d.mean),
+        ("Median", d.median),
+        ("P90", d.p90),
+        ("P95", d.p95),
+        ("P99", d.p99),
+    ] {
+        let label = format!("{stat} {name} (ms):");
+        if measured {
+            rowf(out, &label, v);
+        } else {
+            row(out, &label, "N/A");
+        }
+    }
 }
 
 /// The result block of one run, starting with a blank line, ending with a `=` rule.
@@ -39,6 +49,7 @@ pub fn block(info: &RunInfo, s: &Summary) -> String {
 pub fn block_with(info: &RunInfo, s: &Summary, rate: Option<&str>, extra: &str) -> String {
     let embedding = info.backend.ends_with("-embedding");
     let vision = matches!(info.dataset_kind.as_str(), "image" | "mmmu");
+    let measured = s.completed > 0;
     let mut out = String::new();
     let _ = writeln!(out, "\n{:=^50}", " Serving Benchmark Result ");
     row(&mut out, "Backend:", &info.backend);
@@ -109,18 +120,22 @@ pub fn block_with(info: &RunInfo, s: &Summary, rate: Option<&str>, extra: &str) 
     }
     out.push_str(extra);
     section(&mut out, "End-to-End Latency");
-    dist(&mut out, "E2E Latency", &s.e2e_ms);
+    dist(&mut out, "E2E Latency", &s.e2e_ms, measured);
     if embedding {
         let _ = writeln!(out, "{}", "=".repeat(50));
         return out;
     }
     section(&mut out, "Time to First Token");
-    dist(&mut out, "TTFT", &s.ttft_ms);
+    dist(&mut out, "TTFT", &s.ttft_ms, measured);
     section(&mut out, "Time per Output Token (excl. 1st token)");
-    dist(&mut out, "TPOT", &s.tpot_ms);
+    dist(&mut out, "TPOT", &s.tpot_ms, measured);
     section(&mut out, "Inter-Token Latency");
-    dist(&mut out, "ITL", &s.itl_ms);
-    rowf(&mut out, "Max ITL (ms):", s.max_itl_ms);
+    dist(&mut out, "ITL", &s.itl_ms, measured);
+    if measured {
+        rowf(&mut out, "Max ITL (ms):", s.max_itl_ms);
+    } else {
+        row(&mut out, "Max ITL (ms):", "N/A");
+    }
     if info.cache_report {
         cache_section(&mut out, &s.cache);
     }
@@ -250,6 +265,8 @@ mod tests {
             repeat: None,
             stopped: None,
             scenario_hash: None,
+            slo: None,
+            search: None,
         };
         let s = Summary {
             completed: 10,
@@ -341,6 +358,8 @@ mod tests {
             repeat: None,
             stopped: None,
             scenario_hash: None,
+            slo: None,
+            search: None,
         };
         let s = Summary {
             total_input: 300,

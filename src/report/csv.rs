@@ -4,7 +4,7 @@
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use serde_json::Value;
@@ -47,10 +47,15 @@ pub const COLUMNS: &[&str] = &[
     "started_at",
     "invocation_id",
     "labels",
+    "slo_passed",
+    "slo_failed",
+    "slo_attainment",
+    "request_goodput",
 ];
 
 pub(super) struct SummaryCsv {
-    writer: csv::Writer<File>,
+    file: File,
+    path: PathBuf,
     /// The file's columns: [`COLUMNS`], then any a different runner version wrote.
     header: Vec<String>,
 }
@@ -75,24 +80,32 @@ impl SummaryCsv {
                 migrate(path)?
             };
         }
-        let file = super::open_append(path, fresh)?;
-        let mut writer = csv::WriterBuilder::new()
-            .has_headers(false)
-            .from_writer(file);
+        let mut csv = SummaryCsv {
+            file: super::open_append(path, fresh)?,
+            path: path.to_owned(),
+            header,
+        };
         if existing.as_deref().is_none_or(str::is_empty) {
-            writer.write_record(&header)?;
-            writer.flush()?;
+            let h = csv.header.clone();
+            csv.write_row(&h)?;
         }
-        Ok(SummaryCsv { writer, header })
+        Ok(csv)
     }
 
     pub(super) fn append(&mut self, result: &Value) -> Result<()> {
         let row: Vec<String> = self.header.iter().map(|c| cell(c, result)).collect();
-        self.writer
-            .write_record(&row)
-            .context("writing summary.csv")?;
-        self.writer.flush()?;
-        Ok(())
+        self.write_row(&row)
+    }
+
+    /// One whole row, or nothing (see `durable`).
+    fn write_row<T: AsRef<[u8]>>(&mut self, row: &[T]) -> Result<()> {
+        let mut w = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(Vec::new());
+        w.write_record(row)
+            .context("formatting a summary.csv row")?;
+        let bytes = w.into_inner().context("formatting a summary.csv row")?;
+        super::durable::append(&mut self.file, &self.path, &bytes)
     }
 }
 
@@ -103,6 +116,12 @@ fn cell(column: &str, result: &Value) -> String {
         Value::Null => String::new(),
         Value::Object(m) if m.is_empty() => String::new(),
         Value::String(s) => s.clone(),
+        // Lists (`slo_failed`) as `a;b`.
+        Value::Array(a) => a
+            .iter()
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+            .collect::<Vec<_>>()
+            .join(";"),
         v => v.to_string(),
     }
 }

@@ -6,7 +6,9 @@ use serde_json::{Map, Value, json};
 use super::RunInfo;
 use crate::metrics::{Dist, Summary};
 
-fn dist(m: &mut Map<String, Value>, name: &str, d: &Dist) {
+/// A distribution's statistics; all null when no request completed (no latency was
+/// measured, and 0.0 would plot as a perfect point).
+fn dist(m: &mut Map<String, Value>, name: &str, d: &Dist, measured: bool) {
     for (stat, v) in [
         ("mean", d.mean),
         ("median", d.median),
@@ -15,13 +17,15 @@ fn dist(m: &mut Map<String, Value>, name: &str, d: &Dist) {
         ("p95", d.p95),
         ("p99", d.p99),
     ] {
-        m.insert(format!("{stat}_{name}_ms"), json!(v));
+        let v = if measured { json!(v) } else { Value::Null };
+        m.insert(format!("{stat}_{name}_ms"), v);
     }
 }
 
 /// The result object of one run.
 pub fn result_json(info: &RunInfo, s: &Summary) -> Map<String, Value> {
     let mut m = Map::new();
+    let measured = s.completed > 0;
     let mut put = |k: &str, v: Value| {
         m.insert(k.to_owned(), v);
     };
@@ -53,10 +57,10 @@ pub fn result_json(info: &RunInfo, s: &Summary) -> Map<String, Value> {
     put("input_throughput", json!(s.input_throughput));
     put("output_throughput", json!(s.output_throughput));
     put("total_throughput", json!(s.total_throughput));
-    dist(&mut m, "e2e_latency", &s.e2e_ms);
-    dist(&mut m, "ttft", &s.ttft_ms);
-    dist(&mut m, "tpot", &s.tpot_ms);
-    dist(&mut m, "itl", &s.itl_ms);
+    dist(&mut m, "e2e_latency", &s.e2e_ms, measured);
+    dist(&mut m, "ttft", &s.ttft_ms, measured);
+    dist(&mut m, "tpot", &s.tpot_ms, measured);
+    dist(&mut m, "itl", &s.itl_ms, measured);
     let mut put = |k: &str, v: Value| {
         m.insert(k.to_owned(), v);
     };
@@ -93,16 +97,50 @@ pub fn result_json(info: &RunInfo, s: &Summary) -> Map<String, Value> {
     put("failures", json!(s.failures));
     put("output_len_assumed", json!(s.output_len_assumed));
     put("total_output_chunks", json!(s.total_output_chunks));
+    put("total_reported_input_tokens", json!(s.total_reported_input));
     put("retokenized_mismatch", json!(s.retokenized_mismatch));
     put("chunk_mismatch", json!(s.chunk_mismatch));
+    put("tokenizer_errors", json!(s.tokenizer_errors));
     put("token_counts_disagree", json!(s.token_counts_disagree()));
     put("queued_requests", json!(s.queued_requests));
     put("retried_requests", json!(s.retried_requests));
-    put("max_itl_ms", json!(s.max_itl_ms));
-    dist(&mut m, "ttft_from_schedule", &s.ttft_from_schedule_ms);
-    dist(&mut m, "e2e_from_schedule", &s.e2e_from_schedule_ms);
-    dist(&mut m, "queue_wait", &s.queue_wait_ms);
-    dist(&mut m, "schedule_lag", &s.schedule_lag_ms);
+    put("warm_connections", json!(s.warm_connections));
+    put("new_connections", json!(s.new_connections));
+    put("client_bound", json!(s.client_bound_reason.is_some()));
+    put("client_bound_reason", json!(s.client_bound_reason));
+    put("dispatch_rate", json!(s.dispatch_rate));
+    put("target_dispatch_rate", json!(s.target_dispatch_rate));
+    put("client_cpu_pct", json!(s.client_cpu_pct));
+    put(
+        "max_itl_ms",
+        if measured {
+            json!(s.max_itl_ms)
+        } else {
+            Value::Null
+        },
+    );
+    dist(
+        &mut m,
+        "ttft_from_schedule",
+        &s.ttft_from_schedule_ms,
+        measured,
+    );
+    dist(
+        &mut m,
+        "e2e_from_schedule",
+        &s.e2e_from_schedule_ms,
+        measured,
+    );
+    dist(&mut m, "queue_wait", &s.queue_wait_ms, measured);
+    dist(&mut m, "schedule_lag", &s.schedule_lag_ms, measured);
+    m.insert("percentiles".into(), json!(s.percentiles.as_str()));
+    if !s.histograms.is_empty() {
+        m.insert("histograms".into(), json!(s.histograms));
+    }
+    crate::slo::insert_keys(&mut m, info.slo.as_ref());
+    if let Some(mark) = &info.search {
+        m.insert("search".into(), json!(mark));
+    }
     if let Some(k) = info.repeat {
         m.insert("repeat".into(), json!(k));
     }

@@ -4,11 +4,14 @@
 
 mod console;
 mod csv;
+mod details;
+mod durable;
+pub mod in_flight;
 mod jsonl;
 pub mod plot;
+pub mod table;
 
 use std::fs::{File, OpenOptions};
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -53,6 +56,10 @@ pub struct RunInfo {
     pub stopped: Option<&'static str>,
     /// Hash of the resolved scenario ([`crate::resume`]), for `runner run --resume`.
     pub scenario_hash: Option<String>,
+    /// The SLO verdict, when the scenario has an `slo:` block.
+    pub slo: Option<crate::slo::Verdict>,
+    /// Set on the runs of a capacity search.
+    pub search: Option<crate::plan::SearchMark>,
 }
 
 /// The results directory with its files open for appending.
@@ -61,6 +68,8 @@ pub struct Results {
     runs: File,
     summary: csv::SummaryCsv,
     details: bool,
+    /// This invocation's result lines, for the sweep table.
+    rows: Vec<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl Results {
@@ -73,6 +82,9 @@ impl Results {
         let runs = open_append(&runs_path, fresh)?;
         let summary = csv::SummaryCsv::open(&dir.join("summary.csv"), fresh)?;
         if details {
+            if fresh {
+                let _ = std::fs::remove_dir_all(dir.join("requests"));
+            }
             std::fs::create_dir_all(dir.join("requests"))?;
         }
         Ok(Results {
@@ -80,7 +92,13 @@ impl Results {
             runs,
             summary,
             details,
+            rows: Vec::new(),
         })
+    }
+
+    /// Whether per-request details are written.
+    pub fn details(&self) -> bool {
+        self.details
     }
 
     /// The directory.
@@ -95,32 +113,41 @@ impl Results {
         s: &Summary,
         records: &[RequestRecord],
     ) -> Result<()> {
-        let line = serde_json::Value::Object(result_json(info, s));
-        writeln!(self.runs, "{line}")?;
-        self.runs.flush()?;
-        self.summary.append(&line)?;
+        let mut line = result_json(info, s);
+        line.insert(
+            "max_in_flight_requests".into(),
+            in_flight::peak_of(s, records).into(),
+        );
         if self.details {
-            let name = info.run_id.replace(['/', '='], "_");
-            let path = self.dir.join("requests").join(format!("{name}.jsonl"));
-            let mut f = std::io::BufWriter::new(File::create(&path)?);
-            for r in records {
-                serde_json::to_writer(&mut f, r)?;
-                f.write_all(b"\n")?;
-            }
-            f.flush()?;
+            let where_ = details::append(&self.dir, &info.run_id, records)?;
+            line.insert("details".into(), where_);
         }
+        self.rows.push(line.clone());
+        let line = serde_json::Value::Object(line);
+        let path = self.dir.join("runs.jsonl");
+        durable::append(&mut self.runs, &path, format!("{line}\n").as_bytes())?;
+        self.summary.append(&line)?;
         Ok(())
     }
 
     /// Append the aggregate line of a point's repeats ([`crate::repeats`]) to `runs.jsonl`
     /// and its rows to `summary.csv`, flushed before returning.
     pub fn aggregate_done(&mut self, agg: &serde_json::Value) -> Result<()> {
-        writeln!(self.runs, "{agg}")?;
-        self.runs.flush()?;
+        let path = self.dir.join("runs.jsonl");
+        durable::append(&mut self.runs, &path, format!("{agg}\n").as_bytes())?;
         for row in crate::repeats::csv_rows(agg) {
             self.summary.append(&row)?;
         }
         Ok(())
+    }
+
+    /// The sweep table of this invocation's runs, also written as `summary.md`.
+    pub fn finish(&self) -> Result<String> {
+        let table = table::sweep_table(&self.rows);
+        let path = self.dir.join("summary.md");
+        std::fs::write(&path, &table)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        Ok(table)
     }
 }
 

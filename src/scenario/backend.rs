@@ -34,6 +34,14 @@ impl Backend {
         }
     }
 
+    /// Whether it sends chat messages (and can replay multi-turn conversations).
+    pub fn is_chat(self) -> bool {
+        matches!(
+            self,
+            Backend::SglangOaiChat | Backend::VllmChat | Backend::LmdeployChat
+        )
+    }
+
     /// Why the backend cannot be used, for validation; `None` when it is supported.
     pub fn unsupported(self) -> Option<String> {
         match self {

@@ -1,18 +1,11 @@
 //! Checks of `request:` options that a schema cannot express. In: the request options. Out:
 //! every [`Problem`] with them.
 
-use super::{LoraDistribution, Problem, RequestOptions, template};
+use super::{LoraDistribution, Problem, RequestOptions};
 
 /// Every problem with the request options.
 pub fn request_problems(r: &RequestOptions) -> Vec<Problem> {
     let mut out = Vec::new();
-    if let Some(src) = &r.template {
-        out.extend(template::problem(
-            "/request/template",
-            "request.template",
-            src,
-        ));
-    }
     if let Some(l) = &r.lora {
         if l.distribution != LoraDistribution::Uniform && l.names.len() < 2 {
             out.push(

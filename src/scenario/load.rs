@@ -32,8 +32,8 @@ pub enum LoadError {
         /// The I/O error.
         source: std::io::Error,
     },
-    /// The file name does not say YAML or TOML.
-    #[error("{path}: unknown scenario format; use a .yaml, .yml or .toml file")]
+    /// The file name does not say YAML, JSON or TOML.
+    #[error("{path}: unknown scenario format; use a .yaml, .yml, .json or .toml file")]
     UnknownFormat {
         /// The file.
         path: PathBuf,
@@ -41,6 +41,12 @@ pub enum LoadError {
     /// Syntax, interpolation, schema or semantic problems, all of them.
     #[error("{}", render(.0))]
     Invalid(Vec<Diagnostic>),
+    /// The path is a directory.
+    #[error("{path} is a directory; give a scenario file (.yaml, .yml, .json or .toml)")]
+    Directory {
+        /// The directory.
+        path: PathBuf,
+    },
 }
 
 impl LoadError {
@@ -70,7 +76,8 @@ fn render(diags: &[Diagnostic]) -> String {
 /// The format a file name implies.
 pub fn format_of(path: &Path) -> Option<Format> {
     match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
-        "yaml" | "yml" => Some(Format::Yaml),
+        // JSON is YAML.
+        "yaml" | "yml" | "json" => Some(Format::Yaml),
         "toml" => Some(Format::Toml),
         _ => None,
     }
@@ -78,6 +85,11 @@ pub fn format_of(path: &Path) -> Option<Format> {
 
 /// Read, interpolate, parse and validate a scenario file.
 pub fn load(path: &Path) -> Result<Loaded, LoadError> {
+    if path.is_dir() {
+        return Err(LoadError::Directory {
+            path: path.to_owned(),
+        });
+    }
     let format = format_of(path).ok_or_else(|| LoadError::UnknownFormat {
         path: path.to_owned(),
     })?;
@@ -93,12 +105,37 @@ pub fn load(path: &Path) -> Result<Loaded, LoadError> {
 }
 
 /// Interpolate, parse and validate scenario text; `file` names it in diagnostics.
+/// Header values and the environment values in URLs, headers and `extra_body` are
+/// registered as secrets (see [`super::secrets`]): no message or results file shows them.
 pub fn load_str(text: &str, file: &str, format: Format) -> Result<Scenario, LoadError> {
-    let text =
-        interpolate(text, file, |name| std::env::var(name).ok()).map_err(LoadError::Invalid)?;
-    let value = parse(&text, file, format).map_err(|d| LoadError::Invalid(vec![d]))?;
-    let locations = Locations::build(&text, format);
-    validate::check(value, file, &locations).map_err(LoadError::Invalid)
+    let env = std::cell::RefCell::new(Vec::new());
+    let read = |name: &str| {
+        let v = std::env::var(name).ok();
+        if let Some(v) = &v {
+            env.borrow_mut().push((name.to_owned(), v.clone()));
+        }
+        v
+    };
+    let checked = interpolate(text, file, read).and_then(|text| {
+        let value = parse(&text, file, format).map_err(|d| vec![d])?;
+        if value.is_null() {
+            let d = Diagnostic::at(file, Pos::new(1, 1), "", "the file is empty")
+                .with_hint("a scenario needs at least `name`, `targets` and `datasets`");
+            return Err(vec![d]);
+        }
+        let locations = Locations::build(&text, format);
+        validate::check(value, file, &locations)
+    });
+    match checked {
+        Ok(s) => {
+            super::secrets::register_scenario(&s, &env.borrow());
+            Ok(s)
+        }
+        Err(d) => {
+            super::secrets::register_env(&env.borrow());
+            Err(LoadError::Invalid(d))
+        }
+    }
 }
 
 /// Replace `${VAR}` and `${VAR:-default}` with environment values; `$${` is a literal `${`.
@@ -179,6 +216,10 @@ pub fn parse(text: &str, file: &str, format: Format) -> Result<Value, Diagnostic
     match format {
         Format::Yaml => {
             let mut v: serde_yaml_ng::Value = serde_yaml_ng::from_str(text).map_err(|e| {
+                if let Some((pos, key)) = super::dupkey::find(text) {
+                    return Diagnostic::at(file, pos, "", format!("duplicate key `{key}`"))
+                        .with_hint("each key may appear once per mapping; remove one");
+                }
                 let pos = e
                     .location()
                     .map(|l| Pos::new(l.line(), l.column()))

@@ -8,15 +8,21 @@ mod axis;
 mod backend;
 mod checks;
 mod dataset;
+mod dupkey;
 pub mod embedded;
 pub mod fault;
 pub mod load;
 pub mod locate;
 mod long;
+pub mod optional;
 mod problem;
+mod raw;
 pub mod regress;
 mod request;
+mod search;
+pub mod secrets;
 mod semantic;
+mod slo;
 pub mod template;
 pub mod validate;
 
@@ -35,6 +41,8 @@ pub use long::{ERROR_RATE_MIN_FINISHED, Ramp, RampShape};
 pub use problem::Problem;
 pub use regress::{Gate, GateRule};
 pub use request::*;
+pub use search::{Probe, Search, SearchAxis};
+pub use slo::{Slo, summary_metric_names};
 
 /// A benchmark scenario: targets × datasets × load levels, run one after another.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -91,6 +99,16 @@ pub struct Scenario {
     #[serde(default = "default_repeat", skip_serializing_if = "is_one")]
     #[schemars(range(min = 1))]
     pub repeat: u32,
+    /// Service-level objectives: every run records goodput, attainment and a verdict;
+    /// `runner run` exits 3 when a run fails them (runs of a search excepted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slo: Option<Slo>,
+    /// Capacity search: the highest load meeting `slo`, for each target × dataset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search: Option<Search>,
+    /// Notes on targets left out by `when_env` (filled when loading).
+    #[serde(skip)]
+    pub skipped_targets: Vec<String>,
 }
 
 fn default_repeat() -> u32 {
@@ -131,6 +149,10 @@ pub struct Target {
     /// Body template for this target; wins over `request.template`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template: Option<String>,
+    /// Optional target: used only when this environment variable is set and not empty,
+    /// else skipped with a note. Pair it with `base_url: "${VAR:-}"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when_env: Option<String>,
     /// Wait up to this many seconds for the server to answer `GET /v1/models` with 200
     /// before the first run (bench_serving's `--ready-check-timeout-sec`); 0 skips the check.
     #[serde(default = "default_ready_timeout")]
@@ -171,6 +193,7 @@ pub enum Backend {
     /// TensorRT-LLM `/v2/models/ensemble/generate_stream`.
     Trt,
     /// gRPC gserver (not supported).
+    #[value(hide = true)]
     Gserver,
     /// Truss `/v1/models/model:predict`.
     Truss,

@@ -148,7 +148,9 @@ fn default_zipf_alpha() -> f64 {
 }
 
 /// How requests pick a LoRA adapter.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::ValueEnum,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum LoraDistribution {
     /// Uniformly at random (seeded).

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use super::{Arrival, Problem, Scenario, SweepMode, checks, dataset, template, zip_len};
+use super::{Arrival, Problem, Scenario, SweepMode, checks, dataset, zip_len};
 
 /// Checks a schema cannot express: unique names, where each target points, zip lengths,
 /// options that only make sense together.
@@ -25,6 +25,9 @@ pub fn problems(s: &Scenario) -> Vec<Problem> {
                 format!("target name `{}` is used twice", t.name),
                 Some("run ids are built from names, so each must be unique"),
             );
+        }
+        if super::optional::inactive(t.when_env.as_deref()).is_some() {
+            continue;
         }
         match (&t.base_url, &t.embedded) {
             (None, None) => push(
@@ -58,12 +61,6 @@ pub fn problems(s: &Scenario) -> Vec<Problem> {
         if let Some(why) = t.backend.unsupported() {
             push(format!("/targets/{i}/backend"), why, None);
         }
-        if let Some(src) = &t.template {
-            let name = format!("targets[{i}].template");
-            if let Some(p) = template::problem(&format!("/targets/{i}/template"), &name, src) {
-                push(p.pointer, p.message, None);
-            }
-        }
     }
     let mut seen = HashSet::new();
     for (i, d) in s.datasets.iter().enumerate() {
@@ -83,6 +80,21 @@ pub fn problems(s: &Scenario) -> Vec<Problem> {
                 ),
                 Some("use a `mooncake` dataset, or another arrival process"),
             );
+        }
+        for t in s.targets.iter().filter(|t| !t.backend.is_chat()) {
+            if d.multi_turn() {
+                push(
+                    format!("/datasets/{i}/kind"),
+                    format!(
+                        "dataset `{}` replays multi-turn conversations, which need a chat \
+                         backend; target `{}` uses `{}`",
+                        d.name(),
+                        t.name,
+                        t.backend.as_str()
+                    ),
+                    Some("use sglang-oai-chat, vllm-chat or lmdeploy-chat for this target"),
+                );
+            }
         }
         for p in dataset::problems(d) {
             let p = p.under(&format!("/datasets/{i}"));
@@ -113,7 +125,9 @@ pub fn problems(s: &Scenario) -> Vec<Problem> {
     for p in checks::request_problems(&s.request) {
         push(p.pointer, p.message, p.hint.as_deref());
     }
-    for p in s.gate.iter().flat_map(super::regress::problems) {
+    let slo = s.slo.as_ref().map(super::slo::problems).unwrap_or_default();
+    let gate = s.gate.iter().flat_map(super::regress::problems);
+    for p in gate.chain(slo).chain(super::search::problems(s)) {
         push(p.pointer, p.message, p.hint.as_deref());
     }
     if s.sweep.mode == SweepMode::Zip

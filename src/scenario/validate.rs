@@ -92,15 +92,26 @@ pub fn check(mut value: Value, file: &str, loc: &Locations) -> Result<Scenario, 
             diags.push(d);
         });
     }
-    if !diags.is_empty() {
-        diags.sort_by_key(|d| (d.pos.line, d.pos.col));
-        diags.dedup();
-        return Err(diags);
+    // Checks of the raw value run whatever the schema says, so fixing structural errors
+    // does not reveal a second round of problems.
+    let schema_ok = diags.is_empty();
+    diags.extend(located(super::raw::problems(&value), file, loc));
+    if schema_ok {
+        match serde_json::from_value::<Scenario>(value) {
+            Ok(scenario) => {
+                diags.extend(located(super::semantic::problems(&scenario), file, loc));
+                if diags.is_empty() {
+                    return super::optional::apply(scenario).map_err(|m| {
+                        vec![Diagnostic::at(file, loc.best("/targets"), "/targets", m)]
+                    });
+                }
+            }
+            Err(e) => diags.push(Diagnostic::at(file, Pos::new(1, 1), "", e.to_string())),
+        }
     }
-    let scenario: Scenario = serde_json::from_value(value)
-        .map_err(|e| vec![Diagnostic::at(file, Pos::new(1, 1), "", e.to_string())])?;
-    semantic(&scenario, file, loc)?;
-    Ok(scenario)
+    diags.sort_by_key(|d| (d.pos.line, d.pos.col));
+    diags.dedup();
+    Err(diags)
 }
 
 fn schema() -> &'static Value {
@@ -138,8 +149,19 @@ fn flatten(err: &ValidationError<'_>, sink: &mut Sink<'_>) {
                 sink(&pointer, format!("unknown field `{name}`"), hint);
             }
         }
-        _ => sink(&base, message(err.kind(), err.instance()), None),
+        _ => sink(&base, message(err.kind(), err.instance()), quoted_hint(err)),
     }
+}
+
+/// A number or boolean written in quotes: say so.
+fn quoted_hint(err: &ValidationError<'_>) -> Option<String> {
+    let (ValidationErrorKind::Type { .. }, Value::String(s)) =
+        (err.kind(), err.instance().as_ref())
+    else {
+        return None;
+    };
+    let unquoted: Value = serde_json::from_str(s).ok()?;
+    (!unquoted.is_string()).then(|| format!("remove the quotes: `{s}`, not `\"{s}\"`"))
 }
 
 fn alternatives(
@@ -165,7 +187,22 @@ fn alternatives(
             "unknown kind `{got}`; expected one of: {}",
             expected.join(", ")
         );
-        return sink(&kind_ptr, msg, hint);
+        let likely = closest(&got, &expected);
+        sink(&kind_ptr, msg, hint);
+        // The options are checked as those of the kind the user most likely meant.
+        if let Some(branch) = likely.and_then(|k| {
+            context
+                .iter()
+                .find(|b| const_strings(b.iter()).contains(&k))
+        }) {
+            for e in branch
+                .iter()
+                .filter(|e| e.instance_path().as_str() != kind_ptr)
+            {
+                flatten(e, sink);
+            }
+        }
+        return;
     }
     let candidates: Vec<&Vec<ValidationError<'static>>> = if instance.get("kind").is_some() {
         context.iter().filter(|b| !at_kind(b)).collect()
@@ -244,6 +281,10 @@ fn expectation(e: &ValidationError<'_>) -> String {
         ValidationErrorKind::Maximum { limit } => format!("a value <= {limit}"),
         ValidationErrorKind::MinItems { limit } => format!("a list of at least {limit}"),
         ValidationErrorKind::Enum { options } => format!("one of {options}"),
+        ValidationErrorKind::AnyOf { context } => {
+            let wanted: Vec<String> = context.iter().flatten().map(expectation).collect();
+            wanted.join(" or ")
+        }
         _ => e.to_string(),
     }
 }
@@ -269,7 +310,15 @@ fn article_types(kind: &TypeKind) -> String {
 fn message(kind: &ValidationErrorKind, instance: &Value) -> String {
     let v = short(instance);
     match kind {
-        ValidationErrorKind::Type { kind } => format!("expected {}, got {v}", article_types(kind)),
+        ValidationErrorKind::Type { kind } => match instance {
+            Value::String(s) => format!(
+                "expected {}, got the string \"{}\"",
+                article_types(kind),
+                s.chars().take(56).collect::<String>()
+            ),
+            Value::Null => format!("expected {}, got nothing (null)", article_types(kind)),
+            _ => format!("expected {}, got {v}", article_types(kind)),
+        },
         ValidationErrorKind::Required { property } => {
             format!(
                 "missing required field `{}`",
@@ -280,8 +329,8 @@ fn message(kind: &ValidationErrorKind, instance: &Value) -> String {
         ValidationErrorKind::Constant { expected_value } => {
             format!("expected {expected_value}, got {v}")
         }
-        ValidationErrorKind::Minimum { limit } => format!("{v} is less than the minimum {limit}"),
-        ValidationErrorKind::Maximum { limit } => format!("{v} is more than the maximum {limit}"),
+        ValidationErrorKind::Minimum { limit } => format!("{v} is too small: at least {limit}"),
+        ValidationErrorKind::Maximum { limit } => format!("{v} is too large: at most {limit}"),
         ValidationErrorKind::ExclusiveMinimum { limit } => {
             format!("{v} must be greater than {limit}")
         }
@@ -332,14 +381,13 @@ pub fn closest(got: &str, candidates: &[String]) -> Option<String> {
         .map(|(_, c)| c.clone())
 }
 
-/// The semantic checks' problems, each located in the file.
-fn semantic(s: &Scenario, file: &str, loc: &Locations) -> Result<(), Vec<Diagnostic>> {
-    let diags: Vec<Diagnostic> = super::semantic::problems(s)
+/// Problems as diagnostics, each located in the file.
+fn located(problems: Vec<super::Problem>, file: &str, loc: &Locations) -> Vec<Diagnostic> {
+    problems
         .into_iter()
         .map(|p| Diagnostic {
             hint: p.hint,
             ..Diagnostic::at(file, loc.best(&p.pointer), &p.pointer, p.message)
         })
-        .collect();
-    if diags.is_empty() { Ok(()) } else { Err(diags) }
+        .collect()
 }

@@ -21,11 +21,14 @@ use std::path::Path;
 
 use thiserror::Error;
 
+mod errors;
 mod hub;
 mod server;
 
 use crate::chat_template::{ChatTemplate, template_text};
 use crate::fetch::Sources;
+use errors::Errors;
+pub use errors::TokenizerErrors;
 use server::ServerTokenizer;
 
 /// A tokenizer could not be loaded or used.
@@ -75,6 +78,7 @@ pub struct Tokenizer {
     bos: String,
     eos: String,
     specials_added: usize,
+    errors: Errors,
 }
 
 impl std::fmt::Debug for Tokenizer {
@@ -201,6 +205,7 @@ impl Tokenizer {
             name,
             template,
             specials_added,
+            errors: Errors::default(),
         })
     }
 
@@ -220,6 +225,7 @@ impl Tokenizer {
             bos: String::new(),
             eos: String::new(),
             specials_added,
+            errors: Errors::default(),
         })
     }
 
@@ -241,11 +247,12 @@ impl Tokenizer {
 
     fn encode_with(&self, text: &str, special: bool) -> Vec<u32> {
         match &self.backend {
-            Backend::Local(t) => t
-                .encode_fast(text, special)
-                .map(|e| e.get_ids().to_vec())
-                .unwrap_or_default(),
-            Backend::Server(s) => s.encode(text, special).unwrap_or_default(),
+            Backend::Local(t) => self.counted(
+                t.encode_fast(text, special)
+                    .map(|e| e.get_ids().to_vec())
+                    .map_err(|e| e.to_string()),
+            ),
+            Backend::Server(s) => self.counted(s.encode(text, special).map_err(|e| e.to_string())),
         }
     }
 
@@ -271,8 +278,8 @@ impl Tokenizer {
     /// Text of `ids`, special tokens kept.
     pub fn decode(&self, ids: &[u32]) -> String {
         match &self.backend {
-            Backend::Local(t) => t.decode(ids, false).unwrap_or_default(),
-            Backend::Server(s) => s.decode(ids).unwrap_or_default(),
+            Backend::Local(t) => self.counted(t.decode(ids, false).map_err(|e| e.to_string())),
+            Backend::Server(s) => self.counted(s.decode(ids).map_err(|e| e.to_string())),
         }
     }
 

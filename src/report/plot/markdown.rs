@@ -113,42 +113,66 @@ fn capacity_table(out: &mut String, rows: &[CapacityRow]) {
 }
 
 fn sweep_table(out: &mut String, runs: &[RunRow]) {
-    let with_slo = runs.iter().any(|r| r.slo_passed().is_some());
     out.push_str("## Runs\n\n");
-    out.push_str(
-        "| run | completed / failed | req/s | output tok/s | mean TTFT (ms) | p99 TTFT (ms) | \
-         mean TPOT (ms) | p99 ITL (ms) |",
-    );
-    if with_slo {
-        out.push_str(" goodput (req/s) | SLO |");
+    let grid = sweep_cells(runs);
+    for (i, row) in grid.iter().enumerate() {
+        let cells: Vec<String> = row.iter().map(|c| escape(c)).collect();
+        let _ = writeln!(out, "| {} |", cells.join(" | "));
+        if i == 0 {
+            let rule: Vec<&str> = row
+                .iter()
+                .enumerate()
+                .map(|(c, title)| match (c, title.as_str()) {
+                    (0, _) | (_, "SLO") => "---",
+                    _ => "---:",
+                })
+                .collect();
+            let _ = writeln!(out, "|{}|", rule.join("|"));
+        }
     }
-    out.push_str("\n|---|---:|---:|---:|---:|---:|---:|---:|");
+}
+
+/// The sweep table's cells, titles first: one row per run (run id, completed / failed,
+/// req/s, output tok/s, mean and p99 TTFT, mean TPOT, p99 ITL, then goodput and the SLO
+/// verdict when any run has one). Used by report.md, the console and `summary.md`.
+pub fn sweep_cells(runs: &[RunRow]) -> Vec<Vec<String>> {
+    let with_slo = runs.iter().any(|r| r.slo_passed().is_some());
+    let mut titles: Vec<String> = [
+        "run",
+        "completed / failed",
+        "req/s",
+        "output tok/s",
+        "mean TTFT (ms)",
+        "p99 TTFT (ms)",
+        "mean TPOT (ms)",
+        "p99 ITL (ms)",
+    ]
+    .map(str::to_owned)
+    .to_vec();
     if with_slo {
-        out.push_str("---:|---|");
+        titles.extend(["goodput (req/s)".to_owned(), "SLO".to_owned()]);
     }
-    out.push('\n');
+    let mut grid = vec![titles];
     for r in runs {
-        let _ = write!(
-            out,
-            "| {} | {} / {} | {} | {} | {} | {} | {} | {} |",
-            escape(&r.run_id()),
-            cell(r.num("completed")),
-            cell(r.num("failed")),
+        let mut row = vec![
+            r.run_id(),
+            format!("{} / {}", cell(r.num("completed")), cell(r.num("failed"))),
             cell(r.num("request_throughput")),
             cell(r.num("output_throughput")),
             cell(r.num("mean_ttft_ms")),
             cell(r.num("p99_ttft_ms")),
             cell(r.num("mean_tpot_ms")),
             cell(r.num("p99_itl_ms")),
-        );
+        ];
         if with_slo {
             let verdict = match r.slo_passed() {
                 Some(true) => "pass".to_owned(),
                 Some(false) => format!("fail: {}", r.slo_failed().join(", ")),
                 None => "–".to_owned(),
             };
-            let _ = write!(out, " {} | {verdict} |", cell(r.num("request_goodput")));
+            row.extend([cell(r.num("request_goodput")), verdict]);
         }
-        out.push('\n');
+        grid.push(row);
     }
+    grid
 }

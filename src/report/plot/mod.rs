@@ -7,7 +7,7 @@
 pub mod chart;
 mod figures;
 mod glyphs;
-mod markdown;
+pub mod markdown;
 pub mod read;
 mod ticks;
 

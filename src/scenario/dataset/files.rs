@@ -93,7 +93,9 @@ pub struct MmmuDataset {
 }
 
 /// Which Mooncake trace.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::ValueEnum,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum MooncakeWorkload {
     /// `arxiv-trace/mooncake_trace.jsonl`.
@@ -120,6 +122,21 @@ pub enum MooncakePrompt {
     Sglang,
 }
 
+/// How the rounds of a multi-round Mooncake session are sent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum MooncakeRounds {
+    /// One multi-turn chat per record: round `i` is sent after the real reply to round
+    /// `i-1`, which joins the history. Needs a chat backend; the more faithful replay.
+    #[default]
+    TurnByTurn,
+    /// bench_serving's: every round of a session is sent at the record's time without
+    /// waiting for replies, one request per round whose prompt is the history so far with
+    /// placeholder replies (`"story"` × the output length), rendered with the chat template
+    /// (`role: content` lines without one). Any backend.
+    AllAtOnce,
+}
+
 /// Options of `mooncake`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -143,11 +160,14 @@ pub struct MooncakeDataset {
     #[serde(default = "one_f64")]
     #[schemars(range(min = 0.0))]
     pub slowdown_factor: f64,
-    /// Rounds per session; above 1 each request is a multi-turn chat whose turns are sent
-    /// one after another with the real replies in the history (`--mooncake-num-rounds`).
+    /// Rounds per session (`--mooncake-num-rounds`); how they are sent is `rounds`.
     #[serde(default = "one")]
     #[schemars(range(min = 1))]
     pub num_rounds: u32,
+    /// How a session's rounds are sent when `num_rounds` is above 1: `turn-by-turn`
+    /// (default) or `all-at-once` (bench_serving's).
+    #[serde(default)]
+    pub rounds: MooncakeRounds,
     /// `blocks` (default) or `sglang` (bench_serving's prompt text).
     #[serde(default)]
     pub prompt: MooncakePrompt,
@@ -158,6 +178,23 @@ pub struct MooncakeDataset {
     /// Output length of records without `output_length`.
     #[serde(default = "default_mooncake_output")]
     pub output_len: u32,
+}
+
+impl MooncakeDataset {
+    /// Whether a session's rounds are sent as separate requests at once (bench_serving's
+    /// multi-round replay), not as one multi-turn chat.
+    pub fn all_at_once(&self) -> bool {
+        self.num_rounds > 1 && self.rounds == MooncakeRounds::AllAtOnce
+    }
+
+    /// Sessions among `requests` built requests.
+    pub fn sessions(&self, requests: usize) -> usize {
+        if self.all_at_once() {
+            requests / self.num_rounds as usize
+        } else {
+            requests
+        }
+    }
 }
 
 /// Options of `openai`.
@@ -201,8 +238,11 @@ pub struct LongbenchDataset {
 }
 
 /// SPEED-Bench category.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::ValueEnum,
+)]
 #[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
 pub enum SpeedBenchCategory {
     /// Low-entropy prompts.
     LowEntropy,

@@ -105,6 +105,16 @@ impl Dataset {
         }
     }
 
+    /// Whether its requests are multi-turn conversations (sent turn by turn as chat).
+    pub fn multi_turn(&self) -> bool {
+        match self {
+            Dataset::AgenticTrace(_) => true,
+            Dataset::Mooncake(d) => d.num_rounds > 1,
+            Dataset::GeneratedSharedPrefix(d) => d.num_turns > 1,
+            _ => false,
+        }
+    }
+
     /// Whether its requests carry trace timestamps (usable with `arrival: trace`).
     pub fn has_timestamps(&self) -> bool {
         matches!(self, Dataset::Mooncake(_))
@@ -149,11 +159,12 @@ impl Dataset {
             ),
             Sharegpt(d) => format!("sharegpt, {} prompts from {}", d.num_prompts, path(&d.path)),
             Mooncake(d) => format!(
-                "mooncake, {} records from {}, slowdown {}, {} round(s)",
+                "mooncake, {} records from {}, slowdown {}, {} round(s){}",
                 d.num_prompts,
                 path(&d.path),
                 d.slowdown_factor,
-                d.num_rounds
+                d.num_rounds,
+                if d.all_at_once() { " all at once" } else { "" }
             ),
             Mmmu(d) => format!("mmmu, {} prompts from {}", d.num_prompts, d.path),
             Custom(d) => format!("custom, {} prompts from {}", d.num_prompts, d.path),

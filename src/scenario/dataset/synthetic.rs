@@ -81,18 +81,23 @@ pub struct RandomIdsDataset {
 }
 
 /// Image encoding.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::ValueEnum,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum ImageFormat {
     /// JPEG, quality 85.
     #[default]
+    #[value(alias = "jpg")]
     Jpeg,
     /// PNG.
     Png,
 }
 
 /// Image pixels.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::ValueEnum,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum ImageContent {
     /// Uniform random noise.
@@ -167,7 +172,9 @@ pub struct ImageDataset {
 }
 
 /// How groups are assigned to prompts in `generated-shared-prefix`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::ValueEnum,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum GroupDistribution {
     /// Every group gets `prompts_per_group` prompts.

@@ -4,8 +4,21 @@
 //! In: the run's [`RequestRecord`]s and duration, and the tokenizer (to retokenize output).
 //! Out: a [`Summary`]. Statistics follow NumPy: population standard deviation, linear
 //! percentile interpolation at `q/100 * (n-1)`, and an empty list summarised as all zeros.
+//!
+//! A run's records are folded as each request finishes ([`Collector`]): within the exact
+//! budget the summary comes from the values themselves, past it from HDR histograms
+//! ([`hist`]) with exact counts and sums ([`Percentiles`] says which).
+
+mod collect;
+mod fold;
+#[cfg(test)]
+mod fold_tests;
+pub mod hist;
 
 use std::collections::BTreeMap;
+
+pub use collect::{Collector, EXACT_MAX_ITL_VALUES, EXACT_MAX_REQUESTS};
+pub use fold::Fold;
 
 use crate::record::RequestRecord;
 use crate::tokenizer::Tokenizer;
@@ -84,12 +97,17 @@ pub struct Summary {
     pub completed: usize,
     /// Failed requests.
     pub failed: usize,
+    /// Tokenizer calls that failed while counting this run's tokens (their texts counted 0).
+    pub tokenizer_errors: usize,
     /// Failed requests by kind (`http_503`, `stream_early_close`, `timeout`, …).
     pub failures: BTreeMap<String, usize>,
     /// Run duration in seconds: from the first due time to the end of the last response.
     pub duration_s: f64,
     /// Sum of the dataset's prompt lengths over successful requests.
     pub total_input: u64,
+    /// Sum of the server-reported prompt lengths over successful requests that carried one
+    /// (the `reported_input_lens` detail array sums to it).
+    pub total_reported_input: u64,
     /// Text part of `total_input` (all of it for text datasets).
     pub total_input_text: u64,
     /// Vision part of `total_input`.
@@ -144,12 +162,51 @@ pub struct Summary {
     pub queued_requests: usize,
     /// Requests sent again because their pooled connection had been closed by the server.
     pub retried_requests: usize,
+    /// Requests whose response came over a newly opened connection (handshake in TTFT).
+    pub new_connections: usize,
+    /// Connections opened before the run's clock started.
+    pub warm_connections: usize,
+    /// Requests per second the dispatcher achieved (0 for rate `inf`).
+    pub dispatch_rate: f64,
+    /// Requests per second the schedule asked for (0 for rate `inf`).
+    pub target_dispatch_rate: f64,
+    /// This process's CPU during the run, percent of one core (an embedded server's share
+    /// included).
+    pub client_cpu_pct: f64,
+    /// Why the client, not the server, limited the run; `None` when it kept up.
+    pub client_bound_reason: Option<String>,
     /// Speculative-decoding accept length from the server's `/server_info`.
     pub accept_length: Option<f64>,
     /// The server's `/server_info` answer after the run, when it gave one.
     pub server_info: Option<serde_json::Value>,
     /// Prefix-cache hits the server reported.
     pub cache: CacheReport,
+    /// Where the percentiles came from.
+    pub percentiles: Percentiles,
+    /// Each latency's HDR histogram (V2 deflate, base64) by metric name (`ttft`, `itl`, …),
+    /// for merging runs later; empty when the run was not folded.
+    pub histograms: BTreeMap<String, String>,
+}
+
+/// Where a summary's percentiles came from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Percentiles {
+    /// From every value: identical to NumPy's.
+    #[default]
+    Exact,
+    /// From HDR histograms (the run was past the exact budget): within
+    /// [`hist::RELATIVE_PRECISION`] of NumPy's.
+    Hdr,
+}
+
+impl Percentiles {
+    /// `"exact"` or `"hdr"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Percentiles::Exact => "exact",
+            Percentiles::Hdr => "hdr",
+        }
+    }
 }
 
 /// Prefix-cache hits over the successful requests (bench_serving's `--cache-report`).
@@ -181,7 +238,7 @@ impl CacheReport {
         }
     }
 
-    fn add(&mut self, r: &RequestRecord) {
+    pub(crate) fn add(&mut self, r: &RequestRecord) {
         self.total_prompt_tokens += u64::from(r.reported_prompt_len.unwrap_or(r.prompt_len));
         self.total_cached_tokens += u64::from(r.cached_tokens.unwrap_or(0));
         let Some(d) = r.cached_tokens_details.as_ref() else {
@@ -216,29 +273,34 @@ impl Summary {
 /// speculative-decoding correction, without its division by zero).
 pub fn count_tokens(records: &mut [RequestRecord], tokenizer: &Tokenizer) {
     for r in records.iter_mut().filter(|r| r.outcome.is_ok()) {
-        r.retokenized_output_len = Some(tokenizer.count(&r.text) as u32);
-        let unknown = r.chunk_events.iter().any(|c| c.tokens == 0);
-        let more = r.reported_output_len.is_some_and(|n| n > r.chunks);
-        if !unknown || !more {
-            continue;
-        }
-        let mut prev = 0usize;
-        let counts: Vec<u32> = r
-            .chunk_events
-            .iter()
-            .map(|c| {
-                let end = (c.text_end as usize).min(r.text.len());
-                let piece = r.text.get(prev..end).unwrap_or("");
-                prev = end;
-                if c.tokens > 0 {
-                    c.tokens
-                } else {
-                    (tokenizer.count(piece) as u32).max(1)
-                }
-            })
-            .collect();
-        r.set_itl(&counts);
+        count_one(r, tokenizer);
     }
+}
+
+/// [`count_tokens`] for one successful request (as it finishes).
+pub fn count_one(r: &mut RequestRecord, tokenizer: &Tokenizer) {
+    r.retokenized_output_len = Some(tokenizer.count(&r.text) as u32);
+    let unknown = r.chunk_events.iter().any(|c| c.tokens == 0);
+    let more = r.reported_output_len.is_some_and(|n| n > r.chunks);
+    if !unknown || !more {
+        return;
+    }
+    let mut prev = 0usize;
+    let counts: Vec<u32> = r
+        .chunk_events
+        .iter()
+        .map(|c| {
+            let end = (c.text_end as usize).min(r.text.len());
+            let piece = r.text.get(prev..end).unwrap_or("");
+            prev = end;
+            if c.tokens > 0 {
+                c.tokens
+            } else {
+                (tokenizer.count(piece) as u32).max(1)
+            }
+        })
+        .collect();
+    r.set_itl(&counts);
 }
 
 /// Summarise one run.
@@ -250,52 +312,31 @@ pub fn summarize(records: &[RequestRecord], duration_s: f64, tokenizer: &Tokeniz
         duration_s,
         ..Summary::default()
     };
-    s.retried_requests = records.iter().filter(|r| r.retries > 0).count();
-    for r in records.iter().filter(|r| !r.outcome.is_ok()) {
-        *s.failures.entry(r.outcome.kind()).or_default() += 1;
+    for r in records {
+        count_request(&mut s, r);
     }
     let (mut e2e, mut ttft, mut tpot, mut itl) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut ttft_sched, mut e2e_sched, mut wait) = (Vec::new(), Vec::new(), Vec::new());
     let mut lag = Vec::new();
     for r in &ok {
-        let out = r.output_len();
-        let first = r.ttft_s().unwrap_or(0.0);
         let retok = r
             .retokenized_output_len
             .unwrap_or_else(|| tokenizer.count(&r.text) as u32);
-        s.total_input += r.prompt_len as u64;
-        let vision = r.vision_prompt_len.min(r.prompt_len);
-        s.total_input_text += (r.prompt_len - vision) as u64;
-        s.total_input_vision += vision as u64;
-        s.total_output += out as u64;
-        s.total_output_retokenized += retok as u64;
-        s.total_output_chunks += r.chunks as u64;
-        s.output_len_assumed += usize::from(r.reported_output_len.is_none());
-        if let Some(rep) = r.reported_output_len {
-            let tolerance = (rep as f64 * 0.05).max(1.0);
-            s.retokenized_mismatch += usize::from((rep as f64 - retok as f64).abs() > tolerance);
-            s.chunk_mismatch += usize::from(rep != r.chunks);
-        }
-        if out > 1 {
-            tpot.push((r.latency_s() - first) / (out - 1) as f64);
+        count_ok(&mut s, r, retok);
+        let v = Latencies::of(r);
+        if let Some(t) = v.tpot {
+            tpot.push(t);
         }
         itl.extend_from_slice(&r.itl_s);
-        ttft.push(first);
-        e2e.push(r.latency_s());
-        ttft_sched.push(r.first_token_s.unwrap_or(r.end_s) - r.intended_s);
-        e2e_sched.push(r.end_s - r.intended_s);
-        wait.push(r.queue_wait_s());
-        lag.push(r.schedule_lag_s());
-        s.queued_requests += usize::from(r.queue_wait_s() > 0.001);
+        ttft.push(v.ttft);
+        e2e.push(v.e2e);
+        ttft_sched.push(v.ttft_from_schedule);
+        e2e_sched.push(v.e2e_from_schedule);
+        wait.push(v.queue_wait);
+        lag.push(v.schedule_lag);
     }
-    if duration_s > 0.0 {
-        s.request_throughput = s.completed as f64 / duration_s;
-        s.input_throughput = s.total_input as f64 / duration_s;
-        s.output_throughput = s.total_output as f64 / duration_s;
-        s.total_throughput = (s.total_input + s.total_output) as f64 / duration_s;
-        // fold from +0.0: an empty f64 `sum()` is -0.0, printed as "-0.00".
-        s.concurrency = e2e.iter().fold(0.0, |a, b| a + b) / duration_s;
-    }
+    // fold from +0.0: an empty f64 `sum()` is -0.0, printed as "-0.00".
+    rates(&mut s, e2e.iter().fold(0.0, |a, b| a + b));
     s.e2e_ms = Dist::of_seconds(&e2e);
     s.ttft_ms = Dist::of_seconds(&ttft);
     s.tpot_ms = Dist::of_seconds(&tpot);
@@ -310,6 +351,77 @@ pub fn summarize(records: &[RequestRecord], duration_s: f64, tokenizer: &Tokeniz
         s.cache.add(r);
     }
     s
+}
+
+/// The per-request latencies of one successful request, in seconds (the one definition the
+/// exact and the histogram paths share).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Latencies {
+    pub e2e: f64,
+    pub ttft: f64,
+    /// (latency − ttft) / (output_len − 1), for outputs longer than one token.
+    pub tpot: Option<f64>,
+    pub ttft_from_schedule: f64,
+    pub e2e_from_schedule: f64,
+    pub queue_wait: f64,
+    pub schedule_lag: f64,
+}
+
+impl Latencies {
+    pub(crate) fn of(r: &RequestRecord) -> Latencies {
+        let out = r.output_len();
+        let first = r.ttft_s().unwrap_or(0.0);
+        Latencies {
+            e2e: r.latency_s(),
+            ttft: first,
+            tpot: (out > 1).then(|| (r.latency_s() - first) / (out - 1) as f64),
+            ttft_from_schedule: r.first_token_s.unwrap_or(r.end_s) - r.intended_s,
+            e2e_from_schedule: r.end_s - r.intended_s,
+            queue_wait: r.queue_wait_s(),
+            schedule_lag: r.schedule_lag_s(),
+        }
+    }
+}
+
+/// Count any request (success or failure) into `s`.
+pub(crate) fn count_request(s: &mut Summary, r: &RequestRecord) {
+    s.retried_requests += usize::from(r.retries > 0);
+    s.new_connections += usize::from(r.connect_s.is_some());
+    if !r.outcome.is_ok() {
+        *s.failures.entry(r.outcome.kind()).or_default() += 1;
+    }
+}
+
+/// Count a successful request's tokens (`retok`: its retokenized output length) into `s`.
+pub(crate) fn count_ok(s: &mut Summary, r: &RequestRecord, retok: u32) {
+    let out = r.output_len();
+    s.total_input += r.prompt_len as u64;
+    s.total_reported_input += u64::from(r.reported_prompt_len.unwrap_or(0));
+    let vision = r.vision_prompt_len.min(r.prompt_len);
+    s.total_input_text += (r.prompt_len - vision) as u64;
+    s.total_input_vision += vision as u64;
+    s.total_output += out as u64;
+    s.total_output_retokenized += retok as u64;
+    s.total_output_chunks += r.chunks as u64;
+    s.output_len_assumed += usize::from(r.reported_output_len.is_none());
+    if let Some(rep) = r.reported_output_len {
+        let tolerance = (rep as f64 * 0.05).max(1.0);
+        s.retokenized_mismatch += usize::from((rep as f64 - retok as f64).abs() > tolerance);
+        s.chunk_mismatch += usize::from(rep != r.chunks);
+    }
+    s.queued_requests += usize::from(r.queue_wait_s() > 0.001);
+}
+
+/// Throughputs and concurrency from the totals, `e2e_sum` and the duration in `s`.
+pub(crate) fn rates(s: &mut Summary, e2e_sum: f64) {
+    let duration_s = s.duration_s;
+    if duration_s > 0.0 {
+        s.request_throughput = s.completed as f64 / duration_s;
+        s.input_throughput = s.total_input as f64 / duration_s;
+        s.output_throughput = s.total_output as f64 / duration_s;
+        s.total_throughput = (s.total_input + s.total_output) as f64 / duration_s;
+        s.concurrency = e2e_sum / duration_s;
+    }
 }
 
 /// bench_serving's peak windows: one-second buckets from the earliest send; each token

@@ -1,0 +1,173 @@
+//! Warm connections: open the pool's keep-alive connections before a run's clock starts, so
+//! no TCP handshake lands in a measured TTFT, and tell which requests still opened one.
+//!
+//! In: a [`Target`], the run's concurrency cap, rate and request count. Out: that many idle
+//! connections in the client's pool ([`connect`] times the ones a run still opens).
+//!
+//! How many ([`warm_count`]): the concurrency cap when there is one; otherwise one second of
+//! arrivals at the request rate (all requests for rate `inf`); never more than the requests,
+//! [`MAX_WARM`], or the open-file limit less a margin. Connections are opened by concurrent
+//! `GET /health` requests ([`open`]); a 404 keeps the connection just as well.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Barrier;
+use tokio::time::Instant;
+
+use super::connect;
+use super::target::Target;
+use crate::scenario::ConnectionMode;
+
+/// Most connections opened ahead of a run.
+pub const MAX_WARM: usize = 2000;
+
+/// Connections to open ahead of a run (see the module notes).
+pub fn warm_count(cap: Option<u32>, rate: f64, requests: usize, nofile: u64) -> usize {
+    let want = match cap {
+        Some(c) => c as usize,
+        None if rate.is_finite() => rate.ceil().max(1.0) as usize,
+        None => requests,
+    };
+    let files = nofile.saturating_sub(64) as usize;
+    want.min(requests).min(MAX_WARM).min(files)
+}
+
+/// What warming did.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Warmed {
+    /// Connections asked for.
+    pub wanted: usize,
+    /// New connections the warm-up requests came over.
+    pub opened: usize,
+    /// How long it took, seconds.
+    pub elapsed_s: f64,
+}
+
+/// Before a run in pooled mode: open [`warm_count`] connections (per-request mode: none,
+/// as bench_serving). Returns how many opened.
+pub async fn before_run(target: &Target, cap: Option<u32>, rate: f64, requests: usize) -> usize {
+    if target.options.connection == ConnectionMode::PerRequest {
+        return 0;
+    }
+    let n = warm_count(cap, rate, requests, nofile_limit());
+    if n == 0 {
+        return 0;
+    }
+    let w = open(target, n, target.options.timeouts.connect_s.max(1.0) * 2.0).await;
+    if w.opened < w.wanted / 2 {
+        eprintln!(
+            "warning: only {} of {} connections could be opened before the run; the rest \
+             open during it and their handshakes count in TTFT",
+            w.opened, w.wanted
+        );
+    }
+    w.opened
+}
+
+/// Open `n` connections to `target` and leave them idle in its pool (best effort: failures
+/// only mean fewer warm connections). Gives up after `timeout_s`.
+///
+/// A round sends `n` concurrent `GET /health`; each holds its response (unread) until all
+/// have one. A request that finds an idle connection takes it, so a round may open fewer
+/// than `n`; rounds repeat (at most 16) until this process has opened `n` more connections.
+pub async fn open(target: &Target, n: usize, timeout_s: f64) -> Warmed {
+    let t0 = Instant::now();
+    let before = connect::opened();
+    let url = format!("{}/health", target.base_url);
+    let deadline = t0 + Duration::from_secs_f64(timeout_s);
+    let opened = || (connect::opened() - before) as usize;
+    for _ in 0..16 {
+        if opened() >= n || Instant::now() >= deadline {
+            break;
+        }
+        let barrier = Arc::new(Barrier::new(n));
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..n {
+            let req = target.client.get(&url).headers(target.headers.clone());
+            let barrier = barrier.clone();
+            set.spawn(async move {
+                let resp = tokio::time::timeout_at(deadline, req.send()).await;
+                // Everyone waits at the barrier, even a failed request, so none hangs.
+                let _ = tokio::time::timeout_at(deadline, barrier.wait()).await;
+                if let Ok(Ok(r)) = resp {
+                    let _ = tokio::time::timeout_at(deadline, r.bytes()).await;
+                }
+            });
+        }
+        while set.join_next().await.is_some() {}
+    }
+    Warmed {
+        wanted: n,
+        opened: opened(),
+        elapsed_s: t0.elapsed().as_secs_f64(),
+    }
+}
+
+/// This process's soft open-file limit.
+pub fn nofile_limit() -> u64 {
+    let mut lim = libc::rlimit {
+        rlim_cur: 1024,
+        rlim_max: 1024,
+    };
+    // SAFETY: getrlimit only writes the struct passed to it.
+    unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) };
+    lim.rlim_cur
+}
+
+/// Raise this process's open-file limit to its hard limit (as bench_serving does), so many
+/// concurrent connections do not fail with "too many open files". Returns the soft limit in
+/// force afterwards.
+pub fn raise_nofile_limit() -> u64 {
+    // SAFETY: getrlimit/setrlimit only read and write the struct passed to them.
+    unsafe {
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
+            return 1024;
+        }
+        // An unlimited hard limit cannot be the soft one (the kernel caps open files at
+        // `nr_open`, 1,048,576 by default).
+        let target = lim.rlim_max.min(1 << 20);
+        if lim.rlim_cur < target {
+            let raised = libc::rlimit {
+                rlim_cur: target,
+                rlim_max: lim.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                return raised.rlim_cur;
+            }
+        }
+        lim.rlim_cur
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn warm_count_follows_the_cap_then_one_second_of_arrivals() {
+        assert_eq!(warm_count(Some(64), f64::INFINITY, 1000, 65_536), 64);
+        assert_eq!(warm_count(Some(64), 10.0, 20, 65_536), 20);
+        assert_eq!(warm_count(None, 250.5, 1000, 65_536), 251);
+        assert_eq!(warm_count(None, f64::INFINITY, 500, 65_536), 500);
+        assert_eq!(warm_count(None, f64::INFINITY, 10_000, 65_536), MAX_WARM);
+        assert_eq!(warm_count(Some(500), 1.0, 1000, 256), 192);
+    }
+
+    #[test]
+    fn nofile_limit_is_raised_to_the_hard_limit() {
+        let soft = raise_nofile_limit();
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: as above.
+        assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) }, 0);
+        assert_eq!(soft, lim.rlim_cur);
+        assert_eq!(soft, lim.rlim_max.min(1 << 20));
+    }
+}

@@ -1,0 +1,35 @@
+//! Per-request details, `requests/<run>.jsonl`: appended like `runs.jsonl`, so every result
+//! line keeps its details; the line says where they are. In: a run's records. Out: the lines
+//! appended and `{"file", "first_line", "lines"}` for the result line.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::Path;
+
+use anyhow::Result;
+use serde_json::{Value, json};
+
+use crate::record::RequestRecord;
+
+/// Append `records` to the run's details file; where they went (lines are 1-based).
+pub fn append(dir: &Path, run_id: &str, records: &[RequestRecord]) -> Result<Value> {
+    let name = format!("{}.jsonl", run_id.replace(['/', '='], "_"));
+    let path = dir.join("requests").join(&name);
+    let before = match std::fs::File::open(&path) {
+        // Up to the first read error (a directory in the way fails just below, named).
+        Ok(f) => BufReader::new(f).lines().map_while(Result::ok).count(),
+        Err(_) => 0,
+    };
+    let mut file = super::open_append(&path, false)?;
+    let mut text = Vec::new();
+    for r in records {
+        serde_json::to_writer(&mut text, r)?;
+        text.push(b'\n');
+    }
+    // Whole or nothing, secrets replaced, the file named on failure.
+    super::durable::append(&mut file, &path, &text)?;
+    Ok(json!({
+        "file": format!("requests/{name}"),
+        "first_line": before + 1,
+        "lines": records.len(),
+    }))
+}
