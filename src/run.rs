@@ -208,7 +208,8 @@ pub async fn run(s: &Scenario, plan: &Plan, opts: &RunOptions) -> Result<SweepOu
     let mut s = s.clone();
     s.labels.extend(opts.labels.iter().cloned());
     let origin = provenance::invocation(opts.scenario_file.as_deref());
-    let mut outcome = execute_with(&s, plan, &mut ResultsSink(&mut results, opts.fresh), origin).await?;
+    let mut outcome =
+        execute_with(&s, plan, &mut ResultsSink(&mut results, opts.fresh), origin).await?;
     outcome.dir = results.dir().to_owned();
     print!("\n{}", results.finish()?);
     eprintln!("\nresults: {}", outcome.dir.join("runs.jsonl").display());

@@ -42,6 +42,7 @@ fn search(preset: &str, input: u32, output: u32, tpot_ms: f64, run_s: f64) -> se
     let opts = RunOptions {
         output: Some(dir.path().to_owned()),
         fresh: true,
+        ..RunOptions::default()
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

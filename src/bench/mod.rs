@@ -7,8 +7,8 @@
 
 pub mod args;
 mod datasets;
-mod flags;
 mod dump;
+mod flags;
 pub mod goodput;
 mod options;
 pub mod output;

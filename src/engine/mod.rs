@@ -13,8 +13,8 @@
 
 pub mod connect;
 mod exchange;
-mod probe;
 pub mod pace;
+mod probe;
 mod server;
 mod target;
 pub mod warm;

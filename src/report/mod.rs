@@ -5,8 +5,8 @@
 mod console;
 mod csv;
 mod details;
-pub mod in_flight;
 mod durable;
+pub mod in_flight;
 mod jsonl;
 pub mod plot;
 pub mod table;
