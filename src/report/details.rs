@@ -2,10 +2,9 @@
 //! line keeps its details; the line says where they are. In: a run's records. Out: the lines
 //! appended and `{"file", "first_line", "lines"}` for the result line.
 
-use std::io::{BufRead as _, BufReader};
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde_json::{Value, json};
 
 use crate::record::RequestRecord;
@@ -14,10 +13,12 @@ use crate::record::RequestRecord;
 pub fn append(dir: &Path, run_id: &str, records: &[RequestRecord]) -> Result<Value> {
     let name = format!("{}.jsonl", run_id.replace(['/', '='], "_"));
     let path = dir.join("requests").join(&name);
-    let before = match std::fs::File::open(&path) {
-        // Up to the first read error (a directory in the way fails just below, named).
-        Ok(f) => BufReader::new(f).lines().map_while(Result::ok).count(),
-        Err(_) => 0,
+    // Lines already there (earlier invocations); a path that cannot be read (a directory in
+    // the way) is an error naming it, never a loop over read errors.
+    let before = match std::fs::read(&path) {
+        Ok(bytes) => bytes.iter().filter(|&&b| b == b'\n').count(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
     };
     let mut file = super::open_append(&path, false)?;
     let mut text = Vec::new();

@@ -109,7 +109,7 @@ impl Dataset {
     pub fn multi_turn(&self) -> bool {
         match self {
             Dataset::AgenticTrace(_) => true,
-            Dataset::Mooncake(d) => d.num_rounds > 1,
+            Dataset::Mooncake(d) => d.num_rounds > 1 && d.rounds == MooncakeRounds::TurnByTurn,
             Dataset::GeneratedSharedPrefix(d) => d.num_turns > 1,
             _ => false,
         }
