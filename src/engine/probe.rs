@@ -16,18 +16,7 @@ use crate::provenance::describe_server;
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
 async fn get_json(t: &Target, path: &str) -> Option<Value> {
-    let resp = t
-        .client
-        .get(format!("{}{path}", t.base_url))
-        .headers(t.headers.clone())
-        .timeout(PROBE_TIMEOUT)
-        .send()
-        .await
-        .ok()?;
-    if !resp.status().is_success() {
-        return None;
-    }
-    resp.json().await.ok()
+    t.get_json(path, PROBE_TIMEOUT).await
 }
 
 /// Ask the server what it is, with as few extra calls as possible:

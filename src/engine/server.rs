@@ -145,11 +145,16 @@ impl Target {
 
     /// `GET /server_info` (5 s limit); `None` when it does not answer 200 with JSON.
     pub async fn server_info(&self) -> Option<Value> {
+        self.get_json("/server_info", Duration::from_secs(5)).await
+    }
+
+    /// `GET path` within `timeout`: the JSON body of a 200, else `None` (best effort).
+    pub async fn get_json(&self, path: &str, timeout: Duration) -> Option<Value> {
         let resp = self
             .client
-            .get(format!("{}/server_info", self.base_url))
+            .get(format!("{}{path}", self.base_url))
             .headers(self.headers.clone())
-            .timeout(Duration::from_secs(5))
+            .timeout(timeout)
             .send()
             .await
             .ok()?;
