@@ -78,6 +78,26 @@ async fn ttft_and_itl_match_the_embedded_server_at_concurrency_100() {
     );
     server.stop().await;
     assert_eq!(itls.len(), 200 * 19);
-    assert!((ttft - 50.0).abs() < 2.0, "mean TTFT {ttft} ms");
+    // The server never writes the first token early; on two shared cores its timer may fire
+    // late (the ground truth records when it actually wrote).
+    let server_ttft = first - arr;
+    assert!(
+        (49.5..60.0).contains(&server_ttft),
+        "server TTFT {server_ttft} ms"
+    );
+    // The client reads the first token when the server writes it...
+    assert!(
+        (got - first).abs() < 2.0,
+        "first token read {} ms late",
+        got - first
+    );
+    // ...so its TTFT is the server's plus the time the request took to reach the server,
+    // which with 100 requests sent at once on two cores shared with the server is a few
+    // milliseconds (more when other work loads the machine).
+    assert!(
+        (0.0..20.0).contains(&(arr - sent)),
+        "arrival {} ms after send",
+        arr - sent
+    );
     assert!((itl - 10.0).abs() < 0.5, "mean ITL {itl} ms");
 }

@@ -68,9 +68,14 @@ pub async fn before_run(target: &Target, cap: Option<u32>, rate: f64, requests: 
 /// Open `n` connections to `target` and leave them idle in its pool (best effort: failures
 /// only mean fewer warm connections). Gives up after `timeout_s`.
 ///
-/// A round sends `n` concurrent `GET /health`; each holds its response (unread) until all
-/// have one. A request that finds an idle connection takes it, so a round may open fewer
-/// than `n`; rounds repeat (at most 16) until this process has opened `n` more connections.
+/// A round sends `n` concurrent `GET /health`: all wait at a barrier before sending, so
+/// they ask the pool at once, and each holds its response (unread) until all have one. A
+/// request that finds an idle connection takes it (connections already idle count towards
+/// `n`). A connection can go back to the pool once its response has arrived, so in a round
+/// where some request was sent after another's response came back, requests may have
+/// shared connections. Rounds repeat (at most 16) until `n` new connections are open, or a
+/// round in which every request was sent before any response came opens none: then `n`
+/// requests each held a connection at once, and the pool holds `n`.
 pub async fn open(target: &Target, n: usize, timeout_s: f64) -> Warmed {
     let t0 = Instant::now();
     let before = connect::opened();
@@ -81,21 +86,35 @@ pub async fn open(target: &Target, n: usize, timeout_s: f64) -> Warmed {
         if opened() >= n || Instant::now() >= deadline {
             break;
         }
-        let barrier = Arc::new(Barrier::new(n));
+        let round_start = connect::opened();
+        let (ready, held) = (Arc::new(Barrier::new(n)), Arc::new(Barrier::new(n)));
         let mut set = tokio::task::JoinSet::new();
         for _ in 0..n {
             let req = target.client.get(&url).headers(target.headers.clone());
-            let barrier = barrier.clone();
+            let (ready, held) = (ready.clone(), held.clone());
             set.spawn(async move {
+                // Everyone waits at both barriers, even a failed request, so none hangs.
+                let _ = tokio::time::timeout_at(deadline, ready.wait()).await;
+                let sent = Instant::now();
                 let resp = tokio::time::timeout_at(deadline, req.send()).await;
-                // Everyone waits at the barrier, even a failed request, so none hangs.
-                let _ = tokio::time::timeout_at(deadline, barrier.wait()).await;
+                let answered = Instant::now();
+                let _ = tokio::time::timeout_at(deadline, held.wait()).await;
                 if let Ok(Ok(r)) = resp {
                     let _ = tokio::time::timeout_at(deadline, r.bytes()).await;
                 }
+                (sent, answered)
             });
         }
-        while set.join_next().await.is_some() {}
+        let (mut last_sent, mut first_answer) = (t0, deadline);
+        while let Some(joined) = set.join_next().await {
+            if let Ok((sent, answered)) = joined {
+                last_sent = last_sent.max(sent);
+                first_answer = first_answer.min(answered);
+            }
+        }
+        if connect::opened() == round_start && last_sent < first_answer {
+            break;
+        }
     }
     Warmed {
         wanted: n,
