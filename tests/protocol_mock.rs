@@ -243,7 +243,7 @@ async fn failures_are_counted_by_kind() {
     let (base, _) = mock().await;
     let t = target(&base, Backend::Vllm, RequestOptions::default());
     let recs = send(t, &["inband", "500", "disconnect", "no-done", "ok"], 10).await;
-    let kinds: Vec<String> = recs.iter().map(|r| r.outcome.kind()).collect();
+    let kinds: Vec<&str> = recs.iter().map(|r| r.outcome.kind()).collect();
     assert_eq!(
         kinds,
         [
