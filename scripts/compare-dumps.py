@@ -4,7 +4,7 @@ tests/bench_guide.rs and tests/bench_roundtrip.rs, plus the README example. Usag
   scripts/compare-dumps.py OLD_RUNNER NEW_RUNNER REPO_DIR
 Prints SAME/DIFF per example and a count; differing outputs are left in /tmp/i9dump/NN.{old,new}."""
 import re, subprocess, sys, os, json
-old, new, repo = sys.argv[1:4]
+old, new, repo = (os.path.abspath(a) for a in sys.argv[1:4])
 work = '/tmp/i9dump/fx'
 os.makedirs(work, exist_ok=True)
 # fixtures (paths are only named by the dump)
