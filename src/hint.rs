@@ -46,14 +46,14 @@ mod tests {
             failed: 5,
             ..Summary::default()
         };
-        s.failures.insert("http_404".into(), 5);
+        s.failures.insert("http_404", 5);
         let h = wrong_backend(&s, Backend::Sglang, "http://h:1").unwrap();
         assert!(h.contains("POST http://h:1/generate"), "{h}");
         assert!(h.contains("vllm-chat"), "{h}");
         s.completed = 1;
         assert_eq!(wrong_backend(&s, Backend::Sglang, "http://h:1"), None);
         s.completed = 0;
-        s.failures.insert("http_500".into(), 1);
+        s.failures.insert("http_500", 1);
         s.failed = 6;
         assert_eq!(wrong_backend(&s, Backend::Sglang, "http://h:1"), None);
     }

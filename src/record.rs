@@ -73,11 +73,12 @@ impl Outcome {
     }
 
     /// Stable name used when failures are counted by kind: `http_503`, `stream_early_close`,
-    /// `timeout_idle`, `connect`, `transport`.
-    pub fn kind(&self) -> String {
+    /// `timeout_idle`, `connect`, `transport`. A status outside 100–999 (which HTTP cannot
+    /// carry) is `http`.
+    pub fn kind(&self) -> &'static str {
         match self {
-            Outcome::Http { status } => format!("http_{status}"),
-            other => other.class().to_owned(),
+            Outcome::Http { status } => http_kind(*status),
+            other => other.class(),
         }
     }
 
@@ -104,6 +105,16 @@ impl Outcome {
             Outcome::Client => "client",
             Outcome::Cancelled => "cancelled",
         }
+    }
+}
+
+/// `http_<status>` for every status HTTP can carry (100–999), written once on first use.
+fn http_kind(status: u16) -> &'static str {
+    static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let names = NAMES.get_or_init(|| (100..1000).map(|s| format!("http_{s}")).collect());
+    match status {
+        100..=999 => &names[usize::from(status - 100)],
+        _ => "http",
     }
 }
 
@@ -313,6 +324,9 @@ mod tests {
     #[test]
     fn failure_kinds_are_stable_names() {
         assert_eq!(Outcome::Http { status: 500 }.kind(), "http_500");
+        assert_eq!(Outcome::Http { status: 100 }.kind(), "http_100");
+        assert_eq!(Outcome::Http { status: 999 }.kind(), "http_999");
+        assert_eq!(Outcome::Http { status: 42 }.kind(), "http");
         assert_eq!(
             Outcome::Stream {
                 problem: StreamProblem::InBandError

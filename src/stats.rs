@@ -13,7 +13,9 @@ pub struct MeanCi {
     pub n: usize,
     /// Sample mean.
     pub mean: f64,
-    /// Sample standard deviation (divisor n − 1); 0 for one value.
+    /// Sample variance (divisor n − 1); 0 for one value.
+    pub var: f64,
+    /// Sample standard deviation, the root of `var`.
     pub std: f64,
     /// Lower and upper bound of the 95 % interval; `None` for fewer than two values.
     pub ci95: Option<(f64, f64)>,
@@ -26,31 +28,43 @@ pub fn t975(df: f64) -> f64 {
         .inverse_cdf(0.975)
 }
 
+impl MeanCi {
+    /// Summarise `xs` (at least one value) as they are, non-finite values included.
+    pub fn of(xs: &[f64]) -> MeanCi {
+        let n = xs.len();
+        let mean = xs.iter().sum::<f64>() / n as f64;
+        if n < 2 {
+            return MeanCi {
+                n,
+                mean,
+                var: 0.0,
+                std: 0.0,
+                ci95: None,
+            };
+        }
+        let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+        let std = var.sqrt();
+        let half = t975((n - 1) as f64) * std / (n as f64).sqrt();
+        MeanCi {
+            n,
+            mean,
+            var,
+            std,
+            ci95: Some((mean - half, mean + half)),
+        }
+    }
+
+    /// Half the width of the confidence interval.
+    pub fn half_width(&self) -> Option<f64> {
+        self.ci95.map(|(lo, hi)| (hi - lo) / 2.0)
+    }
+}
+
 /// Mean and 95 % confidence interval of `xs`; `None` when `xs` is empty or holds a
 /// non-finite value.
 pub fn mean_ci95(xs: &[f64]) -> Option<MeanCi> {
-    if xs.is_empty() || xs.iter().any(|x| !x.is_finite()) {
-        return None;
-    }
-    let n = xs.len();
-    let mean = xs.iter().sum::<f64>() / n as f64;
-    if n == 1 {
-        return Some(MeanCi {
-            n,
-            mean,
-            std: 0.0,
-            ci95: None,
-        });
-    }
-    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
-    let std = var.sqrt();
-    let half = t975((n - 1) as f64) * std / (n as f64).sqrt();
-    Some(MeanCi {
-        n,
-        mean,
-        std,
-        ci95: Some((mean - half, mean + half)),
-    })
+    let finite = !xs.is_empty() && xs.iter().all(|x| x.is_finite());
+    finite.then(|| MeanCi::of(xs))
 }
 
 #[cfg(test)]

@@ -2,10 +2,10 @@
 //! Details" section, the `cache_report` object and the per-request arrays, checked against
 //! what the server says it served from its cache.
 
-mod bench_support;
+mod support;
 
-use bench_support::*;
 use runner::sim::{Preset, SimConfig};
+use support::*;
 
 #[test]
 fn cache_report_counts_the_servers_prefix_hits() {

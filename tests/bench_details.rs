@@ -2,12 +2,12 @@
 //! per-request array over the successful requests (bench_serving's `input_lens` →
 //! `total_input_tokens`); the server's own prompt counts have their own array and total.
 
-mod bench_support;
+mod support;
 
-use bench_support::{Sim, bench_ok, json_lines};
 use runner::scenario::{Fault, FaultKind};
 use runner::sim::SimConfig;
 use serde_json::Value;
+use support::{Sim, bench_ok, json_lines};
 
 fn sum_ok(line: &serde_json::Map<String, Value>, key: &str) -> u64 {
     let errors = line["errors"].as_array().unwrap();

@@ -7,9 +7,9 @@
 //! (bench_serving, like runner, would load `--model`'s tokenizer). ShareGPT and Mooncake come
 //! from local fixtures via `--dataset-path`.
 
-mod bench_support;
+mod support;
 
-use bench_support::*;
+use support::*;
 
 const MODEL: &str = "meta-llama/Llama-3.1-8B-Instruct";
 
@@ -35,7 +35,7 @@ fn full_block(stdout: &str, backend: &str, ok: usize, vision: bool) -> Vec<(Stri
 fn quick_start_sglang_host_port_sharegpt() {
     let sim = Sim::fast();
     let dir = tempfile::tempdir().unwrap();
-    let data = sharegpt_file(dir.path(), 40);
+    let data = sharegpt_plain_file(dir.path(), 40);
     let port = sim.port().to_string();
     let (out, err) = bench_ok(
         dir.path(),
@@ -147,7 +147,7 @@ fn native_random_with_rate_cap_output_file_and_details() {
 fn completions_sharegpt_with_fixed_output_len() {
     let sim = Sim::fast();
     let dir = tempfile::tempdir().unwrap();
-    let data = sharegpt_file(dir.path(), 40);
+    let data = sharegpt_plain_file(dir.path(), 40);
     let (out, _) = bench_ok(
         dir.path(),
         &[
@@ -208,7 +208,7 @@ fn chat_random_with_chat_template_flag() {
 fn chat_sharegpt_with_chat_template() {
     let sim = Sim::fast();
     let dir = tempfile::tempdir().unwrap();
-    let data = sharegpt_file(dir.path(), 20);
+    let data = sharegpt_plain_file(dir.path(), 20);
     let (out, err) = bench_ok(
         dir.path(),
         &[
@@ -466,7 +466,7 @@ fn tokenized_prompts() {
 fn profile_and_flush_cache() {
     let sim = Sim::fast();
     let dir = tempfile::tempdir().unwrap();
-    let data = sharegpt_file(dir.path(), 20);
+    let data = sharegpt_plain_file(dir.path(), 20);
     let port = sim.port().to_string();
     let (out, err) = bench_ok(
         dir.path(),

@@ -1,9 +1,9 @@
 //! bench_serving's multi-round Mooncake (spec §3.9) through `runner bench --backend sglang`:
 //! every round of a session sent at once, counted at the embedded server.
 
-mod bench_support;
+mod support;
 
-use bench_support::{Sim, bench_ok, block, mooncake_file, value};
+use support::{Sim, bench_ok, block, mooncake_file, value};
 
 #[test]
 fn sglang_backend_sends_rounds_times_sessions_requests() {

@@ -2,10 +2,10 @@
 //! key of spec §7, in order, with goodput and details), strict JSON for an infinite rate,
 //! append mode, auto file names, the embeddings block, exit codes.
 
-mod bench_support;
+mod support;
 
-use bench_support::*;
 use runner::sim::SimConfig;
+use support::*;
 
 /// Printed rows and the result keys they show (two decimals for floats).
 const ROW_KEYS: &[(&str, &str)] = &[
@@ -254,7 +254,7 @@ fn every_request_failing_exits_1_after_printing_the_block() {
     ];
     let sim = Sim::start(cfg);
     let dir = tempfile::tempdir().unwrap();
-    let out = runner(
+    let out = runner_in(
         dir.path(),
         &[
             "bench",
@@ -310,7 +310,7 @@ fn unsupported_flags_and_bad_values_exit_2_naming_the_flag() {
     ] {
         let mut all = vec!["bench"];
         all.extend_from_slice(args);
-        let out = runner(dir.path(), &all);
+        let out = runner_in(dir.path(), &all);
         let (stdout, stderr) = texts(&out);
         assert_eq!(out.status.code(), Some(2), "{args:?}\n{stdout}\n{stderr}");
         assert!(stderr.contains(says), "{args:?}: {stderr}");

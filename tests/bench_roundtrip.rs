@@ -1,17 +1,17 @@
 //! `runner bench … --dump-scenario` round-trips: the printed YAML, run with `runner run`,
 //! sends the requests `runner bench` sends (same bodies, same prompts, same schedule).
 
-mod bench_support;
+mod support;
 
 use std::collections::HashMap;
 
-use bench_support::*;
 use clap::{CommandFactory, FromArgMatches, Parser};
 use runner::bench::BenchArgs;
 use runner::engine::{self, Target};
 use runner::scenario::{self, Scenario};
 use runner::tokenizer::Tokenizer;
 use runner::{schedule, workload};
+use support::*;
 
 #[derive(Parser)]
 #[command(infer_long_args = true)]
@@ -79,7 +79,7 @@ fn bodies_and_schedule(s: &Scenario) -> (Vec<bytes::Bytes>, Vec<f64>) {
 #[test]
 fn dumped_yaml_gives_identical_bodies_and_schedule() {
     let dir = tempfile::tempdir().unwrap();
-    let sharegpt = sharegpt_file(dir.path(), 30);
+    let sharegpt = sharegpt_plain_file(dir.path(), 30);
     let trace = mooncake_file(dir.path(), 5);
     let base = "http://127.0.0.1:9";
     let cases: Vec<Vec<&str>> = vec![
@@ -247,7 +247,7 @@ fn runner_run_of_the_dump_sends_what_bench_sent() {
     let first = sim.truth();
     let (_, yaml) = dumped_scenario(dir.path(), &args);
     std::fs::write(dir.path().join("dump.yaml"), &yaml).unwrap();
-    let out = runner(dir.path(), &["run", "dump.yaml", "--output", "res"]);
+    let out = runner_in(dir.path(), &["run", "dump.yaml", "--output", "res"]);
     let (stdout, stderr) = texts(&out);
     assert!(out.status.success(), "{stdout}\n{stderr}");
     let second: Vec<_> = sim.truth().into_iter().skip(first.len()).collect();

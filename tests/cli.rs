@@ -1,12 +1,10 @@
 //! The binary as users run it: exit codes, messages, files.
 
+mod support;
+
 use std::path::Path;
 
-use assert_cmd::Command;
-
-fn runner() -> Command {
-    Command::new(assert_cmd::cargo::cargo_bin!("runner"))
-}
+use support::runner;
 
 fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
     let p = dir.join(name);
@@ -257,9 +255,7 @@ fn every_scenario_declares_the_schema() {
 #[test]
 fn all_failed_run_exits_1_with_a_readable_summary() {
     let dir = tempfile::tempdir().unwrap();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
+    let port = support::dead_port();
     let f = write(
         dir.path(),
         "dead.yaml",
@@ -322,9 +318,7 @@ fn all_failed_run_exits_1_with_a_readable_summary() {
 #[test]
 fn a_server_that_never_gets_ready_fails_readably() {
     let dir = tempfile::tempdir().unwrap();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
+    let port = support::dead_port();
     let f = write(
         dir.path(),
         "dead.yaml",
@@ -426,12 +420,10 @@ fn a_missing_scenario_file_is_a_usage_error_that_says_why() {
 #[test]
 fn ctrl_c_during_bench_says_so_and_leaves_no_empty_result_file() {
     let dir = tempfile::tempdir().unwrap();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
+    let port = support::dead_port();
     let out_file = dir.path().join("bench.jsonl");
     // Nothing listens: bench waits for readiness until interrupted.
-    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("runner"))
+    let child = support::runner_process()
         .args([
             "bench",
             "--backend",

@@ -1,8 +1,8 @@
 //! A run whose schedule the client cannot keep is marked client-bound; one it keeps is not.
 
-use std::sync::Arc;
+mod support;
 
-use runner::engine::{self, Target, pace, warm};
+use runner::engine::{self, pace, warm};
 use runner::metrics::Collector;
 use runner::scenario::{Backend, RequestOptions};
 use runner::sim::{self, Preset, SimConfig};
@@ -17,15 +17,7 @@ async fn judged(n: usize, rate: f64) -> (Option<String>, f64, f64) {
     };
     let server = sim::start_local(config).await.unwrap();
     let options = RequestOptions::default();
-    let client = engine::client_for(&options).unwrap();
-    let target = Target::new(
-        client,
-        &server.base_url(),
-        Backend::Vllm,
-        "m".into(),
-        options,
-    );
-    let target = Arc::new(target.unwrap());
+    let target = support::target_at(&server.base_url(), Backend::Vllm, options);
     let requests = vec![RequestSpec::text("the of", 2, 1); n];
     let offsets: Vec<f64> = (0..n).map(|i| i as f64 / rate).collect();
     let tok = Tokenizer::builtin();

@@ -2,12 +2,12 @@
 //! ChatML template (written here), with and without `add_generation_prompt`; BOS stripping;
 //! Python-style `tojson`, `raise_exception` and `strftime_now`.
 
-mod common;
+mod support;
 
-use common::{byte_level_tokenizer, tokenizer_config};
 use runner::chat_template::ChatTemplate;
 use runner::tokenizer::Tokenizer;
 use serde_json::{Value, json};
+use support::{byte_level_tokenizer, tokenizer_config};
 
 /// Llama 3 Instruct's template.
 const LLAMA3: &str = "{% set loop_messages = messages %}{% for message in loop_messages %}{% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n'+ message['content'] | trim + '<|eot_id|>' %}{% if loop.index0 == 0 %}{% set content = bos_token + content %}{% endif %}{{ content }}{% endfor %}{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\n\n' }}{% endif %}";

@@ -1,12 +1,12 @@
 //! Exact-length prompts: with `exact_len`, every `random` prompt re-encodes (special tokens
 //! added) to its drawn length; without it the nominal/measured drift is measured and reported.
 
-mod common;
+mod support;
 
-use common::{build_with, byte_level_tokenizer, dataset, text};
 use runner::dataset::inspect::drift;
 use runner::tokenizer::Tokenizer;
 use serde_json::json;
+use support::{build_with, byte_level_tokenizer, dataset, text};
 
 #[test]
 fn exact_mode_hits_every_target_and_plain_mode_reports_drift() {

@@ -2,14 +2,14 @@
 //! `openai`, `longbench_v2`, `speed-bench`, `agentic-trace`: counts, length bounds, filters
 //! and determinism; and the offline error when a file would have to be downloaded.
 
-mod common;
+mod support;
 
 use base64::Engine as _;
-use common::{build, dataset, jsonl, sharegpt_file, text};
 use runner::dataset::Sources;
 use runner::tokenizer::Tokenizer;
 use runner::workload::Prompt;
 use serde_json::json;
+use support::{build, dataset, jsonl, sharegpt_file, text};
 
 #[test]
 fn sharegpt_filters_shuffles_and_is_seeded() {

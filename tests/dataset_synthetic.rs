@@ -1,13 +1,13 @@
 //! Generated datasets: counts, length bounds and determinism under a seed for `random`
 //! (vocabulary and ShareGPT token space), `random-ids`, `image` and `generated-shared-prefix`.
 
-mod common;
+mod support;
 
 use base64::Engine as _;
-use common::{build, dataset, sharegpt_file, text};
 use runner::tokenizer::Tokenizer;
 use runner::workload::Prompt;
 use serde_json::json;
+use support::{build, dataset, sharegpt_file, text};
 
 fn assert_deterministic(d: &runner::scenario::Dataset, dir: &std::path::Path) {
     let a = build(d, 7, dir);

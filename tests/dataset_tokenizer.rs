@@ -2,15 +2,14 @@
 //! (library and binary, with `HF_HUB_CACHE`/`HF_HUB_OFFLINE`), and a server's `/tokenize`
 //! and `/detokenize`.
 
-mod common;
+mod support;
 
 use std::path::Path;
 
-use assert_cmd::Command;
-use common::{byte_level_tokenizer, dataset, tokenizer_config};
 use runner::dataset::Sources;
 use runner::tokenizer::Tokenizer;
 use serde_json::json;
+use support::{byte_level_tokenizer, dataset, tokenizer_config};
 
 /// `hub/models--acme--tiny-chat` with an old snapshot and the one `refs/main` names.
 fn fake_hub(root: &Path) -> std::path::PathBuf {
@@ -81,7 +80,7 @@ fn the_binary_reads_hf_hub_cache_and_fails_clearly_offline() {
         p
     };
     let run = |file: &Path| {
-        Command::new(assert_cmd::cargo::cargo_bin!("runner"))
+        support::runner()
             .args(["dataset", "inspect"])
             .arg(file)
             .env("HF_HUB_CACHE", &hub)
@@ -159,7 +158,7 @@ async fn server_tokenizer_uses_tokenize_and_detokenize() {
         let d = dataset(json!({"kind": "random", "name": "r", "num_prompts": 10,
             "input_len": 30, "output_len": 5, "range_ratio": 1.0}));
         let dir = tempfile::tempdir().unwrap();
-        let reqs = common::build_with(&d, 3, dir.path(), &tok);
+        let reqs = support::build_with(&d, 3, dir.path(), &tok);
         assert_eq!(reqs.len(), 10);
         assert!(
             reqs.iter()

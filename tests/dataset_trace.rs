@@ -1,17 +1,15 @@
 //! Mooncake trace replay against the embedded server: with `arrival: trace` every request is
 //! sent at its scaled trace time, for native and OpenAI backends alike.
 
-mod common;
+mod support;
 
-use std::sync::Arc;
-
-use common::{build, dataset, jsonl};
 use rand::{RngExt, SeedableRng};
-use runner::engine::{self, Target};
+use runner::engine;
 use runner::scenario::{Arrival, Backend, Rate, RequestOptions};
 use runner::schedule;
 use runner::sim::{self, SimConfig};
 use serde_json::json;
+use support::{build, dataset, jsonl};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mooncake_requests_go_out_at_their_trace_time() {
@@ -54,16 +52,7 @@ async fn mooncake_requests_go_out_at_their_trace_time() {
     .await
     .unwrap();
     for backend in [Backend::Sglang, Backend::VllmChat] {
-        let target = Arc::new(
-            Target::new(
-                engine::client(&RequestOptions::default().timeouts).unwrap(),
-                &server.base_url(),
-                backend,
-                "m".into(),
-                RequestOptions::default(),
-            )
-            .unwrap(),
-        );
+        let target = support::target_at(&server.base_url(), backend, RequestOptions::default());
         engine::warmup(target.clone(), &requests[0], 2, None)
             .await
             .unwrap();

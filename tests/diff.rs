@@ -2,13 +2,13 @@
 //! Welch's test, bench_serving result files, a summary.csv from an older runner, provenance
 //! on every run line.
 
-mod bench_support;
+mod support;
 
 use std::path::Path;
 
-use bench_support::{Sim, runner, texts};
 use runner::sim::SimConfig;
 use serde_json::{Value, json};
+use support::{Sim, runner_in, texts};
 
 /// A one-target scenario against the embedded server with `itl_ms` between tokens.
 fn scenario(dir: &Path, name: &str, itl_ms: f64, extra: &str) -> String {
@@ -27,7 +27,7 @@ fn scenario(dir: &Path, name: &str, itl_ms: f64, extra: &str) -> String {
 }
 
 fn run_ok(dir: &Path, args: &[&str]) -> String {
-    let out = runner(dir, args);
+    let out = runner_in(dir, args);
     let (stdout, stderr) = texts(&out);
     assert!(out.status.success(), "runner {args:?}\n{stdout}\n{stderr}");
     stdout
@@ -67,7 +67,7 @@ fn slower_decode_is_worse_and_crosses_the_gate() {
         env!("CARGO_PKG_VERSION")
     );
 
-    let out = runner(d, &["diff", "a", "b", "--format", "json"]);
+    let out = runner_in(d, &["diff", "a", "b", "--format", "json"]);
     assert_eq!(out.status.code(), Some(0), "no gate without rules");
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     let verdict = |m: &str| {
@@ -84,7 +84,7 @@ fn slower_decode_is_worse_and_crosses_the_gate() {
     }
     assert_eq!(verdict("output_throughput"), "worse");
 
-    let out = runner(
+    let out = runner_in(
         d,
         &[
             "diff",
@@ -113,11 +113,11 @@ fn slower_decode_is_worse_and_crosses_the_gate() {
         "{err}"
     );
     // The gate from the flag alone, and one that is not crossed.
-    let out = runner(d, &["diff", "a", "b", "--fail-on", "mean_itl_ms:+2ms"]);
+    let out = runner_in(d, &["diff", "a", "b", "--fail-on", "mean_itl_ms:+2ms"]);
     assert_eq!(out.status.code(), Some(4));
-    let out = runner(d, &["diff", "a", "b", "--fail-on", "mean_itl_ms:+50%"]);
+    let out = runner_in(d, &["diff", "a", "b", "--fail-on", "mean_itl_ms:+50%"]);
     assert_eq!(out.status.code(), Some(0), "{}", texts(&out).0);
-    let out = runner(d, &["diff", "a", "b", "--fail-on", "mean_itl_ms"]);
+    let out = runner_in(d, &["diff", "a", "b", "--fail-on", "mean_itl_ms"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         texts(&out)
@@ -151,7 +151,7 @@ fn repeats_are_judged_by_welch_test() {
     // a → b: +1 ms (+8.3 %, past the rule) but t = 1/1 = 1, df = 8, p = 0.3466.
     let mut all = vec!["diff", "a.jsonl", "b.jsonl"];
     all.extend(args);
-    let out = runner(d, &all);
+    let out = runner_in(d, &all);
     let (text, _) = texts(&out);
     assert_eq!(out.status.code(), Some(0), "{text}");
     // mean 12 ± 2.776445·√(2.5/5) = 1.963.
@@ -162,12 +162,12 @@ fn repeats_are_judged_by_welch_test() {
     // a → c: +10 ms, t = 10, p < 0.001: worse, and the gate fails.
     let mut all = vec!["diff", "a.jsonl", "c.jsonl"];
     all.extend(args);
-    let out = runner(d, &all);
+    let out = runner_in(d, &all);
     let (text, _) = texts(&out);
     assert_eq!(out.status.code(), Some(4), "{text}");
     assert!(text.contains("worse (p=0.000)"), "{text}");
     // Three inputs: one wide table, the first as baseline.
-    let out = runner(
+    let out = runner_in(
         d,
         &[
             "diff",
@@ -192,7 +192,7 @@ fn bench_serving_files_join_on_their_keys() {
     let d = tmp.path();
     let sim = Sim::start(SimConfig::fixed(5.0, 2.0));
     let port = sim.port().to_string();
-    let out = runner(
+    let out = runner_in(
         d,
         &[
             "bench",
@@ -222,7 +222,7 @@ fn bench_serving_files_join_on_their_keys() {
     // bench_serving's own line: its keys, bare Infinity, no run id, twice ITL.
     let mut theirs = serde_json::Map::new();
     for (k, v) in ours[0].as_object().unwrap() {
-        if bench_support::RESULT_KEYS.contains(&k.as_str()) {
+        if support::RESULT_KEYS.contains(&k.as_str()) {
             theirs.insert(k.clone(), v.clone());
         }
     }
@@ -235,7 +235,7 @@ fn bench_serving_files_join_on_their_keys() {
         .replace("\"__INF__\"", "Infinity");
     std::fs::write(d.join("theirs.jsonl"), format!("{text}\n")).unwrap();
 
-    let out = runner(
+    let out = runner_in(
         d,
         &["diff", "theirs.jsonl", "ours.jsonl", "--format", "csv"],
     );
@@ -276,7 +276,7 @@ fn an_older_summary_csv_is_migrated_and_still_diffable() {
          rand,inf,8,42,24,0,1,1,1,1,1,1,9,9,9,9,9,9,9,9,9,9,9,9,9,9,9,9,0.0.9\n"
     );
     std::fs::write(d.join("r/summary.csv"), &old).unwrap();
-    let out = runner(d, &["run", &fast, "-o", "r"]);
+    let out = runner_in(d, &["run", &fast, "-o", "r"]);
     let (_, err) = texts(&out);
     assert!(out.status.success(), "{err}");
     assert!(err.contains("rewritten with this version's"), "{err}");
@@ -293,7 +293,7 @@ fn an_older_summary_csv_is_migrated_and_still_diffable() {
 
     // The migrated CSV against the run's own runs.jsonl: the newest row of the rerun point
     // wins, so every metric is the same; the older point is listed as unmatched.
-    let out = runner(
+    let out = runner_in(
         d,
         &["diff", "r/summary.csv", "r/runs.jsonl", "--metrics", "*_ms"],
     );

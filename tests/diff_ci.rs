@@ -1,12 +1,12 @@
 //! examples/ci/regress.sh against two embedded servers in this process: a fast baseline, and
 //! a candidate with the same first-token time and 30 % slower decode.
 
-mod bench_support;
+mod support;
 
 use std::process::Command;
 
-use bench_support::Sim;
 use runner::sim::SimConfig;
+use support::Sim;
 
 fn regress(baseline: &str, candidate: &str, out: &std::path::Path) -> (i32, String, String) {
     let o = Command::new("bash")

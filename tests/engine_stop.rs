@@ -1,10 +1,12 @@
 //! The engine under a run control: Ctrl-C stops dispatching, requests in flight get the grace
 //! period and are then cancelled (recorded as `cancelled`).
 
+mod support;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use runner::engine::{self, Control, StopReason, StopRules, Target};
+use runner::engine::{self, Control, StopReason, StopRules};
 use runner::record::Outcome;
 use runner::scenario::{Backend, RequestOptions};
 use runner::sim::{self, SimConfig};
@@ -22,14 +24,7 @@ async fn interrupt_stops_dispatch_then_cancels_after_the_grace_period() {
     .await
     .unwrap();
     let options = RequestOptions::default();
-    let target = Target::new(
-        engine::client_for(&options).unwrap(),
-        &server.base_url(),
-        Backend::Vllm,
-        "m".into(),
-        options,
-    )
-    .unwrap();
+    let target = support::target_at(&server.base_url(), Backend::Vllm, options);
     let requests = vec![RequestSpec::text("the of and to", 4, 40); 6];
     let interrupt = CancellationToken::new();
     let mut control = Control::new(StopRules::default(), &interrupt);
@@ -42,9 +37,7 @@ async fn interrupt_stops_dispatch_then_cancels_after_the_grace_period() {
         tokio::time::sleep(Duration::from_millis(400)).await;
         ctrl_c.cancel();
     });
-    let done =
-        engine::execute_controlled(Arc::new(target), &requests, due.into_iter(), None, &control)
-            .await;
+    let done = engine::execute_controlled(target, &requests, due.into_iter(), None, &control).await;
     let took = t.elapsed();
     // Three were due before Ctrl-C at 0.4 s; none after. They are cancelled at 0.7 s.
     assert_eq!(done.records.len(), 3);

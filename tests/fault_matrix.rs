@@ -5,10 +5,14 @@
 //! finished runs stay on disk and parse, and the exit code (0 ok, 1 runtime failure).
 //! Each case prints one row of the matrix: case, exit code, failures by kind.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
+
 use std::time::Duration;
+use support::runner_process as runner;
 
 use serde_json::Value;
 
@@ -24,10 +28,6 @@ struct Done {
     kinds: Vec<BTreeMap<String, usize>>,
     /// Size in bytes of the largest results file the first run wrote.
     largest_first: u64,
-}
-
-fn runner() -> Command {
-    Command::new(assert_cmd::cargo::cargo_bin!("runner"))
 }
 
 fn lines(path: &Path) -> Vec<Value> {
@@ -231,11 +231,7 @@ fn slow_headers_past_first_byte() {
 #[test]
 fn refused_connection_dead_port() {
     // Readiness check off (`ready_timeout_s: 0`): every request is refused.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = support::dead_port();
     let target = format!(
         "{{ name: dead, backend: vllm, base_url: \"http://127.0.0.1:{port}\", model: m, ready_timeout_s: 0 }}"
     );
@@ -251,11 +247,7 @@ fn refused_connection_dead_port() {
 
 #[test]
 fn dead_port_fails_the_readiness_check_naming_the_url() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = support::dead_port();
     let url = format!("http://127.0.0.1:{port}");
     let target =
         format!("{{ name: dead, backend: vllm, base_url: \"{url}\", ready_timeout_s: 0.5 }}");
@@ -288,11 +280,7 @@ fn server_goes_down_mid_run() {
 
 #[test]
 fn server_killed_mid_run() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = support::dead_port();
     let mut server = runner()
         .args([
             "serve",

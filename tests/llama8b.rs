@@ -1,13 +1,13 @@
 //! The flagship scenario, offline: with no environment set it skips the remote targets,
 //! searches the embedded H100 model's capacity for each dataset and writes the table.
 
-use assert_cmd::Command;
+mod support;
 
 #[test]
 fn llama8b_runs_offline_against_the_embedded_target() {
     let dir = tempfile::tempdir().unwrap();
     let started = std::time::Instant::now();
-    let out = Command::new(assert_cmd::cargo::cargo_bin!("runner"))
+    let out = support::runner()
         .env_remove("SGLANG_URL")
         .env_remove("VLLM_URL")
         .env_remove("TOKENIZER")

@@ -7,6 +7,8 @@
 //! `cargo test --locked --test llamacpp -- --ignored` after scripts/llamacpp-install.sh, as
 //! `.ci/run` does. Run that way, a missing install is a failure that says what to do.
 
+mod support;
+
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -73,7 +75,7 @@ fn run_scenario(url: &str, text: &str) -> (Vec<Value>, Vec<Value>, String) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("llamacpp.yaml");
     std::fs::write(&path, text).unwrap();
-    let out = assert_cmd::Command::new(assert_cmd::cargo::cargo_bin!("runner"))
+    let out = support::runner()
         .env("LLAMACPP_URL", url)
         .arg("run")
         .arg(&path)

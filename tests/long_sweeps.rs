@@ -1,16 +1,14 @@
 //! Long sweeps through the binary: error budget, duration runs, saturation stop, repeats with
 //! aggregate lines, Ctrl-C (exit 130) and `--resume`.
 
+mod support;
+
 use std::path::Path;
 use std::process::{Command as Process, Stdio};
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
 use serde_json::Value;
-
-fn runner() -> Command {
-    Command::new(assert_cmd::cargo::cargo_bin!("runner"))
-}
+use support::runner;
 
 /// A one-target scenario against the embedded server with `embedded` settings, one dataset
 /// of `prompts` random requests, and `rest` (load, repeat…) appended.
@@ -195,7 +193,7 @@ fn sigint_mid_sweep_then_resume_runs_only_the_rest() {
         30,
         "load: {request_rate: [20, 21, 22, 23, 24, 25], warmup_requests: 0}\n",
     );
-    let child = Process::new(assert_cmd::cargo::cargo_bin!("runner"))
+    let child = support::runner_process()
         .arg("run")
         .arg(&file)
         .arg("--output")

@@ -138,3 +138,84 @@ fn the_check_finds_a_planted_cycle_and_group_imports() {
     graph.get_mut("c").unwrap().clear();
     assert_eq!(cycle(&graph), None);
 }
+
+/// The stage of each module named at the head of an item of the README's numbered list in
+/// `## Layout` (`0. \`scenario\` (…), \`requests\` …`): a backticked name that is a module.
+fn readme_stages(readme: &str, modules: &BTreeSet<String>) -> BTreeMap<String, usize> {
+    let layout = &readme[readme.find("## Layout").expect("a Layout section")..];
+    let mut stages = BTreeMap::new();
+    let mut stage = None;
+    // Names outside parentheses only: `(… \`metrics::hist\` …)` describes, not places.
+    let mut depth = 0;
+    for line in layout.lines().skip(1) {
+        if line.starts_with("## ") {
+            break;
+        }
+        let number = line
+            .split_once(". ")
+            .and_then(|(n, _)| n.parse::<usize>().ok());
+        if number.is_some() {
+            stage = number;
+            depth = 0;
+        } else if !line.starts_with("   ") {
+            stage = None;
+        }
+        let Some(stage) = stage else { continue };
+        for (i, c) in line.char_indices() {
+            match c {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                '`' if depth == 0 => {
+                    let name: String = line[i + 1..].chars().take_while(is_ident).collect();
+                    if modules.contains(&name) && line[i + 1 + name.len()..].starts_with('`') {
+                        stages.entry(name).or_insert(stage);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    stages
+}
+
+#[test]
+fn the_readme_draws_the_graph_stage_by_stage() {
+    let graph = graph();
+    let modules: BTreeSet<String> = graph.keys().cloned().collect();
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let stages = readme_stages(&readme, &modules);
+    let missing: Vec<&String> = modules
+        .iter()
+        .filter(|m| !stages.contains_key(*m))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "modules missing from README's Layout: {missing:?}"
+    );
+    let mut wrong = Vec::new();
+    for (m, deps) in &graph {
+        for d in deps.iter().filter(|d| stages[*d] >= stages[m]) {
+            wrong.push(format!(
+                "{m} (stage {}) uses {d} (stage {})",
+                stages[m], stages[d]
+            ));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "README's Layout stages are not true:\n{}",
+        wrong.join("\n")
+    );
+}
+
+#[test]
+fn readme_stages_read_the_numbered_list_outside_parentheses() {
+    let modules: BTreeSet<String> = ["a", "b", "c", "d"].map(String::from).into();
+    let text = "## Layout\nintro `d`\n\n0. `a` (uses `b`, and\n   `c`), `b`\n   (`c`) and `c`.\n1. `d`.\n\n## Next\n";
+    let stages = readme_stages(text, &modules);
+    let want: BTreeMap<String, usize> = [("a", 0), ("b", 0), ("c", 0), ("d", 1)]
+        .map(|(m, s)| (m.to_string(), s))
+        .into();
+    assert_eq!(stages, want);
+}

@@ -1,9 +1,9 @@
 //! Every backend the embedded server speaks, end to end through the engine, streaming and
 //! not; token-id prompts; multi-turn replay with the server's real replies.
 
-use std::sync::Arc;
+mod support;
 
-use runner::engine::{self, Target};
+use runner::engine;
 use runner::metrics;
 use runner::record::RequestRecord;
 use runner::scenario::{Backend, ConnectionMode, RequestOptions};
@@ -17,10 +17,9 @@ async fn run(
     options: RequestOptions,
     requests: &[RequestSpec],
 ) -> Vec<RequestRecord> {
-    let client = engine::client_for(&options).unwrap();
-    let target = Target::new(client, base, backend, "m".into(), options).unwrap();
+    let target = support::target_at(base, backend, options);
     let offsets = vec![0.0; requests.len()];
-    let mut done = engine::execute(Arc::new(target), requests, &offsets, Some(2)).await;
+    let mut done = engine::execute(target, requests, &offsets, Some(2)).await;
     metrics::count_tokens(&mut done.records, &Tokenizer::builtin());
     done.records
 }
@@ -274,17 +273,7 @@ async fn per_request_connections_open_one_connection_per_request() {
             ..RequestOptions::default()
         };
         // One at a time, so a pool needs no second connection.
-        let client = engine::client_for(&options).unwrap();
-        let target = Arc::new(
-            Target::new(
-                client,
-                &server.base_url(),
-                Backend::Vllm,
-                "m".into(),
-                options,
-            )
-            .unwrap(),
-        );
+        let target = support::target_at(&server.base_url(), Backend::Vllm, options);
         for r in &requests {
             let done = engine::execute(target.clone(), std::slice::from_ref(r), &[0.0], None).await;
             assert!(done.records[0].outcome.is_ok());

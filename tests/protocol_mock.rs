@@ -2,6 +2,8 @@
 //! stops with and without usage, time limits, trt/truss/embeddings, and the calls around a
 //! run (readiness, flush, profiler, /server_info) with their headers.
 
+mod support;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -223,11 +225,6 @@ async fn mock() -> (String, Calls) {
     (format!("http://{addr}"), calls)
 }
 
-fn target(base: &str, backend: Backend, options: RequestOptions) -> Arc<Target> {
-    let client = engine::client(&options.timeouts).unwrap();
-    Arc::new(Target::new(client, base, backend, "m".into(), options).unwrap())
-}
-
 async fn send(target: Arc<Target>, prompts: &[&str], output_len: u32) -> Vec<RequestRecord> {
     let requests: Vec<RequestSpec> = prompts
         .iter()
@@ -241,9 +238,9 @@ async fn send(target: Arc<Target>, prompts: &[&str], output_len: u32) -> Vec<Req
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failures_are_counted_by_kind() {
     let (base, _) = mock().await;
-    let t = target(&base, Backend::Vllm, RequestOptions::default());
+    let t = support::target_at(&base, Backend::Vllm, RequestOptions::default());
     let recs = send(t, &["inband", "500", "disconnect", "no-done", "ok"], 10).await;
-    let kinds: Vec<String> = recs.iter().map(|r| r.outcome.kind()).collect();
+    let kinds: Vec<&str> = recs.iter().map(|r| r.outcome.kind()).collect();
     assert_eq!(
         kinds,
         [
@@ -273,7 +270,7 @@ async fn early_stops_are_reported_with_their_true_length() {
     let tok = Tokenizer::builtin();
     // With include_usage (the default) the server's count is used: 3 tokens, not 10.
     let recs = send(
-        target(&base, Backend::Vllm, RequestOptions::default()),
+        support::target_at(&base, Backend::Vllm, RequestOptions::default()),
         &["ok"],
         10,
     )
@@ -296,7 +293,12 @@ async fn early_stops_are_reported_with_their_true_length() {
         include_usage: false,
         ..RequestOptions::default()
     };
-    let recs = send(target(&base, Backend::Vllm, options), &["ok"], 10).await;
+    let recs = send(
+        support::target_at(&base, Backend::Vllm, options),
+        &["ok"],
+        10,
+    )
+    .await;
     let s = metrics::summarize(&recs, 1.0, &tok);
     assert_eq!(
         (recs[0].reported_output_len, recs[0].output_len()),
@@ -324,7 +326,7 @@ async fn idle_and_first_byte_limits() {
         ..RequestOptions::default()
     };
     let recs = send(
-        target(&base, Backend::Vllm, options),
+        support::target_at(&base, Backend::Vllm, options),
         &["stall", "slow-headers"],
         10,
     )
@@ -339,7 +341,12 @@ async fn idle_and_first_byte_limits() {
         },
         ..RequestOptions::default()
     };
-    let recs = send(target(&base, Backend::Vllm, options), &["stall"], 10).await;
+    let recs = send(
+        support::target_at(&base, Backend::Vllm, options),
+        &["stall"],
+        10,
+    )
+    .await;
     assert_eq!(recs[0].outcome.kind(), "timeout_total");
 }
 
@@ -347,14 +354,24 @@ async fn idle_and_first_byte_limits() {
 async fn trt_truss_and_embeddings() {
     let (base, calls) = mock().await;
     let opts = RequestOptions::default;
-    let recs = send(target(&base, Backend::Trt, opts()), &["hi"], 3).await;
+    let recs = send(support::target_at(&base, Backend::Trt, opts()), &["hi"], 3).await;
     assert!(recs[0].outcome.is_ok(), "{:?}", recs[0].error);
     assert_eq!((recs[0].text.as_str(), recs[0].chunks), (" x y z", 3));
     assert_eq!(recs[0].itl_s.len(), 2);
-    let recs = send(target(&base, Backend::Truss, opts()), &["hi"], 2).await;
+    let recs = send(
+        support::target_at(&base, Backend::Truss, opts()),
+        &["hi"],
+        2,
+    )
+    .await;
     assert!(recs[0].outcome.is_ok(), "{:?}", recs[0].error);
     assert_eq!(recs[0].text, " x y");
-    let recs = send(target(&base, Backend::VllmEmbedding, opts()), &["hi"], 2).await;
+    let recs = send(
+        support::target_at(&base, Backend::VllmEmbedding, opts()),
+        &["hi"],
+        2,
+    )
+    .await;
     assert!(recs[0].outcome.is_ok(), "{:?}", recs[0].error);
     assert_eq!(
         (recs[0].reported_prompt_len, recs[0].output_len()),
@@ -381,14 +398,10 @@ async fn routing_key_header() {
         routing_key: Some("k1_g3".into()),
         ..RequestSpec::text("ok", 1, 3)
     };
-    let t = target(&base, Backend::Vllm, RequestOptions::default());
+    let t = support::target_at(&base, Backend::Vllm, RequestOptions::default());
     let done = engine::execute(t, &[spec], &[0.0], None).await;
     assert!(done.records[0].outcome.is_ok());
     assert_eq!(calls.lock().unwrap()[0].routing.as_deref(), Some("k1_g3"));
-}
-
-fn runner_cmd() -> assert_cmd::Command {
-    assert_cmd::Command::new(assert_cmd::cargo::cargo_bin!("runner"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -405,7 +418,7 @@ async fn run_flow_readiness_model_flush_profile_server_info() {
     std::fs::write(&path, scenario).unwrap();
     let out_dir = dir.path().join("out");
     let out = tokio::task::spawn_blocking(move || {
-        runner_cmd()
+        support::runner()
             .env("OPENAI_API_KEY", "sk-test")
             .arg("run")
             .arg(&path)

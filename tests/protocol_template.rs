@@ -1,11 +1,9 @@
 //! Body templates as users write them: checked by `runner validate` with the template line,
 //! and used for every request of a run against the embedded server.
 
-use assert_cmd::Command;
+mod support;
 
-fn runner() -> Command {
-    Command::new(assert_cmd::cargo::cargo_bin!("runner"))
-}
+use support::runner;
 
 #[test]
 fn validate_names_the_template_line() {

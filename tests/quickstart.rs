@@ -1,14 +1,13 @@
 //! The README's quick start: the shipped scenario against the embedded server.
 
-mod bench_support;
+mod support;
 
-use assert_cmd::Command;
-use bench_support::RESULT_KEYS;
+use support::RESULT_KEYS;
 
 #[test]
 fn quickstart_prints_a_block_per_run_and_writes_results() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(assert_cmd::cargo::cargo_bin!("runner"))
+    let out = support::runner()
         .args(["run", "scenarios/quickstart.yaml", "--output"])
         .arg(dir.path())
         .output()
@@ -102,7 +101,7 @@ fn two_invocations_append_details_that_match_their_rows() {
     std::fs::write(&scenario, text).unwrap();
     let out_dir = dir.path().join("out");
     for _ in 0..2 {
-        let out = Command::new(assert_cmd::cargo::cargo_bin!("runner"))
+        let out = support::runner()
             .arg("run")
             .arg(&scenario)
             .arg("--output")

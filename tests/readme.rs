@@ -4,9 +4,11 @@
 //! that need a live server are checked without one: `runner bench` with `--dump-scenario`
 //! (its flags parse into a scenario, nothing is sent). `SKIP` lists the rest, with why.
 
+mod support;
+
 use std::path::Path;
 
-use assert_cmd::Command;
+use support::runner;
 
 /// Commands not run here, and why.
 const SKIP: &[(&str, &str)] = &[("cargo test --locked", "this test is part of it")];
@@ -66,10 +68,6 @@ fn complete(body: &str) -> String {
     }
     text.push_str(&body);
     text
-}
-
-fn runner() -> Command {
-    Command::new(assert_cmd::cargo::cargo_bin!("runner"))
 }
 
 #[test]

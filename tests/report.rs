@@ -2,14 +2,12 @@
 //! with the expected series, PNG of the stated size, report.md with its tables), with and
 //! without SLO and capacity data, and the errors for a missing or empty directory.
 
+mod support;
+
 use std::path::Path;
 
-use assert_cmd::Command;
 use serde_json::{Value, json};
-
-fn runner() -> Command {
-    Command::new(assert_cmd::cargo::cargo_bin!("runner"))
-}
+use support::runner;
 
 /// One run line with the keys the report reads (bench_serving's names).
 fn run_line(target: &str, rate: Value, conc: u32, rps: f64, ttft: (f64, f64)) -> Value {

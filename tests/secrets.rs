@@ -3,19 +3,19 @@
 //! summary.csv, requests/*.jsonl, `runner plan`, `runner validate`, `runner bench`'s result
 //! file and `--dump-scenario`, and error messages.
 
-mod bench_support;
+mod support;
 
 use std::path::Path;
 use std::process::Output;
 
-use bench_support::Sim;
+use support::Sim;
 
 const KEY: &str = "sk-planted-7f3a9c2e51";
 const KEY_URL: &str = "urlsecret-48d1c0";
 const KEY_BODY: &str = "bodysecret-93ab27";
 
 fn runner(dir: &Path, args: &[&str]) -> Output {
-    assert_cmd::Command::new(assert_cmd::cargo::cargo_bin!("runner"))
+    support::runner()
         .current_dir(dir)
         .env("PLANTED_KEY", KEY)
         .env("PLANTED_URL_PASS", KEY_URL)

@@ -2,11 +2,11 @@
 //! their real counterparts: models, health, model and server info, cache flush, profiler,
 //! tokenizer, metrics.
 
-mod sim_support;
+mod support;
 
 use runner::sim::{self, Preset, SimConfig};
 use serde_json::{Value, json};
-use sim_support::{get, post};
+use support::{get, post};
 
 fn tiny() -> SimConfig {
     SimConfig::preset(Preset::Tiny)
@@ -181,7 +181,7 @@ async fn metrics_count_running_waiting_tokens_and_cache_hits() {
     };
     let s = sim::start_local(cfg).await.unwrap();
     let base = s.base_url();
-    let prompt = sim_support::prompts(1, 64, 0, 1).remove(0);
+    let prompt = support::prompts(1, 64, 0, 1).remove(0);
     let body =
         json!({"text": prompt, "sampling_params": {"max_new_tokens": 60, "ignore_eos": true}});
     let tasks: Vec<_> = (0..2)

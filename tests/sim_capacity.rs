@@ -7,14 +7,14 @@
 //! prompts and 16-token outputs. Unloaded TTFT: one prefill step, `step_ms + I ·
 //! prefill_token_ms` = 2.32 ms.
 
-mod sim_support;
+mod support;
 
 use runner::engine;
 use runner::scenario::{Arrival, Backend, Rate, RequestOptions};
 use runner::schedule;
 use runner::sim::{self, Preset, SimConfig};
 use runner::workload::RequestSpec;
-use sim_support::{mean, percentile, prompts, target};
+use support::{mean, percentile, prompts, target};
 
 const INPUT: u32 = 32;
 const OUTPUT: u32 = 16;

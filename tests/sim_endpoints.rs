@@ -1,11 +1,11 @@
 //! The generation endpoints of the embedded server answer in the shape of their real
 //! counterparts: SGLang, OpenAI completions, chat and embeddings, TensorRT-LLM, Truss.
 
-mod sim_support;
+mod support;
 
 use runner::sim::{self, EMBEDDING_DIM, Preset, SimConfig};
 use serde_json::{Value, json};
-use sim_support::{events, json_events, post};
+use support::{events, json_events, post};
 
 fn tiny() -> SimConfig {
     SimConfig::preset(Preset::Tiny)

@@ -1,7 +1,7 @@
 //! Each injected fault, reproduced by its seed, shows up in the real client's record as the
 //! matching outcome kind.
 
-mod sim_support;
+mod support;
 
 use std::time::Duration;
 
@@ -11,7 +11,7 @@ use runner::scenario::{Backend, RequestOptions, Timeouts};
 use runner::sim::{self, Fault, FaultKind, SimConfig};
 use runner::workload::RequestSpec;
 use serde_json::json;
-use sim_support::{post, prompts, target};
+use support::{post, prompts, target};
 
 fn server_config(faults: Vec<Fault>, seed: u64) -> SimConfig {
     SimConfig {

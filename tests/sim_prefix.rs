@@ -1,13 +1,13 @@
 //! The prefix cache: with equal lengths, requests sharing a long prefix get their first
 //! token sooner than random ones while the cache is warm, and not after `/flush_cache`.
 
-mod sim_support;
+mod support;
 
 use runner::engine;
 use runner::scenario::{Backend, RequestOptions};
 use runner::sim::{self, Preset, SimConfig, prompt_hash};
 use runner::workload::RequestSpec;
-use sim_support::{mean, post, prompts, target};
+use support::{mean, post, prompts, target};
 
 const LEN: usize = 1024;
 const SHARED: usize = 960;

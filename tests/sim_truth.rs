@@ -1,7 +1,7 @@
 //! The client's timing against the server's ground truth, request by request, at 100
 //! concurrent streams: the error distribution of TTFT and ITL.
 
-mod sim_support;
+mod support;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -11,7 +11,7 @@ use runner::scenario::{Arrival, Backend, Rate, RequestOptions};
 use runner::schedule;
 use runner::sim::{self, Preset, SimConfig, prompt_hash};
 use runner::workload::RequestSpec;
-use sim_support::{percentile, prompts, target};
+use support::{percentile, prompts, target};
 
 /// Errors in ms: (TTFT client − server, first-token receive − write, ITL client − server).
 /// `rate`: Poisson arrivals per second, open loop; `None`: all at once under a cap of 100.

@@ -1,6 +1,8 @@
 //! `slo:` end to end: the verdict under the block, the result fields, exit code 3; optional
 //! targets skipped with a note; SLO names checked when the file loads.
 
+mod support;
+
 use assert_cmd::Command;
 
 fn scenario(dir: &std::path::Path, extra: &str) -> std::path::PathBuf {
@@ -20,7 +22,7 @@ fn scenario(dir: &std::path::Path, extra: &str) -> std::path::PathBuf {
 }
 
 fn runner() -> Command {
-    let mut c = Command::new(assert_cmd::cargo::cargo_bin!("runner"));
+    let mut c = support::runner();
     c.env_remove("RUNNER_TEST_REMOTE_URL");
     c
 }

@@ -1,9 +1,9 @@
 //! Client timing against the embedded server's configured TTFT and ITL, and against the
 //! server's own record of when it wrote each token.
 
-use std::sync::Arc;
+mod support;
 
-use runner::engine::{self, Target};
+use runner::engine;
 use runner::scenario::{Backend, RequestOptions};
 use runner::sim::{self, SimConfig};
 use runner::workload::RequestSpec;
@@ -13,15 +13,7 @@ async fn ttft_and_itl_match_the_embedded_server_at_concurrency_100() {
     let cfg = SimConfig::fixed(50.0, 10.0);
     let server = sim::start_local(cfg).await.unwrap();
     let options = RequestOptions::default();
-    let target = Target::new(
-        engine::client(&options.timeouts).unwrap(),
-        &server.base_url(),
-        Backend::Vllm,
-        "m".into(),
-        options,
-    )
-    .unwrap();
-    let target = Arc::new(target);
+    let target = support::target_at(&server.base_url(), Backend::Vllm, options);
     let spec = RequestSpec::text("the of and to", 4, 20);
     let requests = vec![spec; 200];
     engine::warmup(target.clone(), &requests[0], 100, Some(100))

@@ -1,11 +1,11 @@
 //! Usage errors as users see them (exit code 2 and stderr), pinned as insta snapshots:
 //! `runner bench` flag errors in flag terms, and `runner validate` on bad files.
 
-use assert_cmd::Command;
+mod support;
 
 /// Exit code and stderr of `runner ARGS`, run from the repository root.
 fn usage_error(args: &[&str]) -> String {
-    let out = Command::new(assert_cmd::cargo::cargo_bin!("runner"))
+    let out = support::runner()
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args(args)
         .output()

@@ -4,9 +4,9 @@
 //! do not hide them; duplicate keys, quoted numbers, empty files, directories and `.json`
 //! files get messages that say what is wrong and where.
 
-use std::path::{Path, PathBuf};
+mod support;
 
-use assert_cmd::Command;
+use std::path::{Path, PathBuf};
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
@@ -16,7 +16,7 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 
 /// Exit code and stderr of `runner validate FILE`.
 fn validate(path: &Path) -> (Option<i32>, String) {
-    let out = Command::new(assert_cmd::cargo::cargo_bin!("runner"))
+    let out = support::runner()
         .arg("validate")
         .arg(path)
         .output()

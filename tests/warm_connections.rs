@@ -1,8 +1,8 @@
 //! Warm connections: opened before the run, then every request of the run reuses one.
 
-use std::sync::Arc;
+mod support;
 
-use runner::engine::{self, Target, warm};
+use runner::engine::{self, warm};
 use runner::scenario::{Backend, RequestOptions};
 use runner::sim::{self, SimConfig};
 use runner::workload::RequestSpec;
@@ -16,17 +16,7 @@ async fn warmed_pool_serves_a_full_wave_without_new_connections() {
     };
     let server = sim::start_local(config).await.unwrap();
     let options = RequestOptions::default();
-    let client = engine::client_for(&options).unwrap();
-    let target = Arc::new(
-        Target::new(
-            client,
-            &server.base_url(),
-            Backend::Vllm,
-            "m".into(),
-            options,
-        )
-        .unwrap(),
-    );
+    let target = support::target_at(&server.base_url(), Backend::Vllm, options);
     let n = 300;
     let requests = vec![RequestSpec::text("the of and to", 4, 4); n];
     // Cold: the first wave opens its connections inside the measured requests.

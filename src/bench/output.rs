@@ -140,45 +140,30 @@ pub fn result_line(
     goodput: Option<&Goodput>,
 ) -> Map<String, Value> {
     let mut base = report::result_json(info, s);
-    let set = |m: &mut Map<String, Value>, k: &str, v: Value| {
-        if let Some(slot) = m.get_mut(k) {
+    // Keys that bench_serving fills from its own flags.
+    let trace = args.mooncake.use_trace_timestamps.then(|| json!("trace"));
+    let r = &args.random;
+    let from_flags = [
+        ("tag", Some(json!(args.output.tag))),
+        (
+            "dataset_name",
+            Some(json!(args.dataset.dataset_name.name())),
+        ),
+        ("request_rate", trace),
+        ("max_concurrency", Some(json!(args.load.max_concurrency))),
+        (
+            "sharegpt_output_len",
+            Some(json!(args.sharegpt.sharegpt_output_len)),
+        ),
+        ("random_input_len", Some(json!(r.random_input_len))),
+        ("random_output_len", Some(json!(r.random_output_len))),
+        ("random_range_ratio", Some(json!(r.random_range_ratio))),
+    ];
+    for (k, v) in from_flags {
+        if let (Some(slot), Some(v)) = (base.get_mut(k), v) {
             *slot = v;
         }
-    };
-    set(&mut base, "tag", json!(args.output.tag));
-    set(
-        &mut base,
-        "dataset_name",
-        json!(args.dataset.dataset_name.name()),
-    );
-    if args.mooncake.use_trace_timestamps {
-        set(&mut base, "request_rate", json!("trace"));
     }
-    set(
-        &mut base,
-        "max_concurrency",
-        json!(args.load.max_concurrency),
-    );
-    set(
-        &mut base,
-        "sharegpt_output_len",
-        json!(args.sharegpt.sharegpt_output_len),
-    );
-    set(
-        &mut base,
-        "random_input_len",
-        json!(args.random.random_input_len),
-    );
-    set(
-        &mut base,
-        "random_output_len",
-        json!(args.random.random_output_len),
-    );
-    set(
-        &mut base,
-        "random_range_ratio",
-        json!(args.random.random_range_ratio),
-    );
     // bench_serving's order: its result keys, the goodput keys, `cache_report`, then the
     // details arrays; runner's own keys follow.
     let cache = base.remove("cache_report");

@@ -76,12 +76,21 @@ pub fn base_url(args: &BenchArgs) -> String {
     format!("http://{host}:{port}")
 }
 
-fn backend(b: Backend) -> Result<Backend, UsageError> {
+/// `--backend`, refused where runner cannot drive it: gserver, and trt or truss without the
+/// `--model` their servers cannot tell.
+fn backend(args: &BenchArgs) -> Result<Backend, UsageError> {
+    let b = args.target.backend;
     if b == Backend::Gserver {
         return Err(UsageError::Unsupported {
             flag: "--backend gserver",
             why: "bench_serving's gserver is an unimplemented stub that crashes the run",
         });
+    }
+    if args.target.model.is_none() && matches!(b, Backend::Trt | Backend::Truss) {
+        return Err(invalid(format!(
+            "--backend {} needs --model (its server has no model list to read it from)",
+            b.as_str()
+        )));
     }
     Ok(b)
 }
@@ -134,72 +143,10 @@ pub fn build(args: &BenchArgs, given: &dyn Fn(&str) -> bool) -> Result<Setup, Us
     unsupported(given)?;
     let mut notes = Vec::new();
     let t = &args.target;
-    let backend = backend(t.backend)?;
-    let embedding = matches!(backend, Backend::SglangEmbedding | Backend::VllmEmbedding);
-    if t.model.is_none() && matches!(backend, Backend::Trt | Backend::Truss) {
-        return Err(invalid(format!(
-            "--backend {} needs --model (its server has no model list to read it from)",
-            backend.as_str()
-        )));
-    }
-    let kind = args.dataset.dataset_name;
-    if embedding
-        && matches!(
-            kind,
-            DatasetArg::Image
-                | DatasetArg::Mmmu
-                | DatasetArg::Mooncake
-                | DatasetArg::MooncakeConversation
-                | DatasetArg::MooncakeSynthetic
-                | DatasetArg::MooncakeToolagent
-        )
-    {
-        return Err(invalid(format!(
-            "--dataset-name {} is unsupported for embeddings benchmark (--backend {})",
-            kind.name(),
-            backend.as_str()
-        )));
-    }
-    let ids_ok = matches!(
-        backend,
-        Backend::Sglang
-            | Backend::SglangNative
-            | Backend::SglangOai
-            | Backend::Vllm
-            | Backend::Lmdeploy
-    );
-    if args.dataset.tokenize_prompt && !ids_ok {
-        return Err(invalid(format!(
-            "--tokenize-prompt sends token ids, which only the native (sglang, sglang-native) and \
-             completions (sglang-oai, vllm, lmdeploy) APIs take, not --backend {}",
-            backend.as_str()
-        )));
-    }
-    let mut dataset = datasets::dataset(args, given, &mut notes)?;
-    if let Dataset::Mooncake(m) = &mut dataset {
-        mooncake_rounds(m, backend, &mut notes);
-    }
-    if dataset_is_conversation(&dataset) && !crate::protocol::is_chat(backend) {
-        return Err(invalid(format!(
-            "--dataset-name {} replays multi-turn conversations turn by turn, which needs a chat \
-             backend (sglang-oai-chat, vllm-chat, lmdeploy-chat), not --backend {}",
-            kind.name(),
-            backend.as_str()
-        )));
-    }
+    let backend = backend(args)?;
+    let dataset = dataset(args, given, backend, &mut notes)?;
     let headers = headers(&t.header)?;
-    let tokenizer = match (&t.tokenizer, &t.model) {
-        (Some(tok), _) => Some(tok.clone()),
-        (None, Some(model)) => Some(model.clone()),
-        (None, None) => {
-            notes.push(
-                "no --tokenizer or --model: prompts are built and tokens counted with runner's \
-                 built-in tokenizer; pass --tokenizer (an HF id or a path) for the served model's"
-                    .into(),
-            );
-            None
-        }
-    };
+    let tokenizer = tokenizer(args, &mut notes);
     let target = Target {
         name: backend.as_str().into(),
         backend,
@@ -255,8 +202,9 @@ pub fn build(args: &BenchArgs, given: &dyn Fn(&str) -> bool) -> Result<Setup, Us
     };
     let dump = super::dump::without_secrets(&scenario);
     let yaml = to_yaml(&scenario);
+    let kind = datasets::kind(args.dataset.dataset_name);
     let scenario = scenario::load_str(&yaml, "runner bench", scenario::locate::Format::Yaml)
-        .map_err(|e| invalid(flags::describe(&e, datasets::kind(kind))))?;
+        .map_err(|e| invalid(flags::describe(&e, kind)))?;
     Ok(Setup {
         scenario,
         yaml: dump,
@@ -265,19 +213,81 @@ pub fn build(args: &BenchArgs, given: &dyn Fn(&str) -> bool) -> Result<Setup, Us
     })
 }
 
-fn dataset_is_conversation(d: &Dataset) -> bool {
-    match d {
-        Dataset::GeneratedSharedPrefix(g) => g.num_turns > 1,
-        Dataset::Mooncake(m) => m.num_rounds > 1 && !m.all_at_once(),
-        Dataset::AgenticTrace(_) => true,
-        _ => false,
+/// The dataset entry for `backend`: refused where the backend cannot send it (images or
+/// traces to an embeddings API, token ids to a chat API, conversations to a non-chat one).
+fn dataset(
+    args: &BenchArgs,
+    given: &dyn Fn(&str) -> bool,
+    backend: Backend,
+    notes: &mut Vec<String>,
+) -> Result<Dataset, UsageError> {
+    let kind = args.dataset.dataset_name;
+    let embedding = matches!(backend, Backend::SglangEmbedding | Backend::VllmEmbedding);
+    if embedding
+        && matches!(
+            kind,
+            DatasetArg::Image
+                | DatasetArg::Mmmu
+                | DatasetArg::Mooncake
+                | DatasetArg::MooncakeConversation
+                | DatasetArg::MooncakeSynthetic
+                | DatasetArg::MooncakeToolagent
+        )
+    {
+        return Err(invalid(format!(
+            "--dataset-name {} is unsupported for embeddings benchmark (--backend {})",
+            kind.name(),
+            backend.as_str()
+        )));
     }
+    let ids_ok = matches!(
+        backend,
+        Backend::Sglang
+            | Backend::SglangNative
+            | Backend::SglangOai
+            | Backend::Vllm
+            | Backend::Lmdeploy
+    );
+    if args.dataset.tokenize_prompt && !ids_ok {
+        return Err(invalid(format!(
+            "--tokenize-prompt sends token ids, which only the native (sglang, sglang-native) and \
+             completions (sglang-oai, vllm, lmdeploy) APIs take, not --backend {}",
+            backend.as_str()
+        )));
+    }
+    let mut dataset = datasets::dataset(args, given, notes)?;
+    if let Dataset::Mooncake(m) = &mut dataset {
+        mooncake_rounds(m, backend, notes);
+    }
+    if dataset.multi_turn() && !backend.is_chat() {
+        return Err(invalid(format!(
+            "--dataset-name {} replays multi-turn conversations turn by turn, which needs a chat \
+             backend (sglang-oai-chat, vllm-chat, lmdeploy-chat), not --backend {}",
+            kind.name(),
+            backend.as_str()
+        )));
+    }
+    Ok(dataset)
+}
+
+/// `--tokenizer`, else `--model`; with neither, the built-in tokenizer and a note saying so.
+fn tokenizer(args: &BenchArgs, notes: &mut Vec<String>) -> Option<String> {
+    let t = &args.target;
+    let name = t.tokenizer.clone().or_else(|| t.model.clone());
+    if name.is_none() {
+        notes.push(
+            "no --tokenizer or --model: prompts are built and tokens counted with runner's \
+             built-in tokenizer; pass --tokenizer (an HF id or a path) for the served model's"
+                .into(),
+        );
+    }
+    name
 }
 
 /// Multi-round Mooncake on a non-chat backend runs as bench_serving does (all rounds of a
 /// session at once, placeholder replies); chat backends keep the turn-by-turn replay.
 fn mooncake_rounds(m: &mut scenario::MooncakeDataset, backend: Backend, notes: &mut Vec<String>) {
-    if m.num_rounds < 2 || crate::protocol::is_chat(backend) {
+    if m.num_rounds < 2 || backend.is_chat() {
         return;
     }
     m.rounds = scenario::MooncakeRounds::AllAtOnce;

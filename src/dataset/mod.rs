@@ -134,6 +134,24 @@ impl Ctx<'_> {
         }
     }
 
+    /// A file from the download cache (fetched when allowed): `what` names it in errors.
+    pub fn cached(
+        &self,
+        dir: &str,
+        file: &str,
+        url: &str,
+        what: &str,
+    ) -> Result<PathBuf, DatasetError> {
+        let hint = "download it and give its path as the dataset's `path:`";
+        let cause = |cause| DatasetError::Fetch {
+            dataset: self.name.into(),
+            cause: Box::new(cause),
+        };
+        self.sources
+            .cached(dir, file, url, what, hint)
+            .map_err(cause)
+    }
+
     /// Read a whole file.
     pub fn read(&self, path: &Path) -> Result<String, DatasetError> {
         std::fs::read_to_string(path).map_err(|e| DatasetError::Read {

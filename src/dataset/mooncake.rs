@@ -55,18 +55,7 @@ pub fn build(d: &MooncakeDataset, ctx: &Ctx<'_>) -> Result<Vec<RequestSpec>, Dat
         Some(p) => PathBuf::from(p),
         None => {
             let (file, url) = trace_source(d.workload);
-            ctx.sources
-                .cached(
-                    "mooncake",
-                    file,
-                    &url,
-                    "the Mooncake trace",
-                    "download it and give its path as the dataset's `path:`",
-                )
-                .map_err(|cause| DatasetError::Fetch {
-                    dataset: ctx.name.into(),
-                    cause: Box::new(cause),
-                })?
+            ctx.cached("mooncake", file, &url, "the Mooncake trace")?
         }
     };
     let mut records = Vec::new();

@@ -48,19 +48,12 @@ struct Opts<'a> {
 pub fn sharegpt_path(path: Option<&str>, ctx: &Ctx<'_>) -> Result<PathBuf, DatasetError> {
     match path {
         Some(p) => Ok(PathBuf::from(p)),
-        None => ctx
-            .sources
-            .cached(
-                "sharegpt",
-                SHAREGPT_FILE,
-                SHAREGPT_URL,
-                "the ShareGPT dataset",
-                "download it and give its path as the dataset's `path:`",
-            )
-            .map_err(|cause| DatasetError::Fetch {
-                dataset: ctx.name.into(),
-                cause: Box::new(cause),
-            }),
+        None => ctx.cached(
+            "sharegpt",
+            SHAREGPT_FILE,
+            SHAREGPT_URL,
+            "the ShareGPT dataset",
+        ),
     }
 }
 

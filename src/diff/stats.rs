@@ -8,53 +8,8 @@ use statrs::distribution::{ContinuousCDF, StudentsT};
 /// Significance level: a change is called only when p < ALPHA.
 pub const ALPHA: f64 = 0.05;
 
-/// A metric over one or more runs of the same point.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Stat {
-    /// Number of values.
-    pub n: usize,
-    /// Their mean.
-    pub mean: f64,
-    /// Sample variance (n − 1); 0 for a single value.
-    pub var: f64,
-    /// 95 % confidence interval of the mean (n ≥ 2).
-    pub ci95: Option<(f64, f64)>,
-}
-
-fn t_quantile(p: f64, df: f64) -> f64 {
-    StudentsT::new(0.0, 1.0, df)
-        .expect("degrees of freedom are positive")
-        .inverse_cdf(p)
-}
-
-impl Stat {
-    /// Summarise `values` (at least one).
-    pub fn of(values: &[f64]) -> Stat {
-        let n = values.len();
-        let mean = values.iter().sum::<f64>() / n as f64;
-        if n < 2 {
-            return Stat {
-                n,
-                mean,
-                var: 0.0,
-                ci95: None,
-            };
-        }
-        let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
-        let half = t_quantile(0.975, (n - 1) as f64) * (var / n as f64).sqrt();
-        Stat {
-            n,
-            mean,
-            var,
-            ci95: Some((mean - half, mean + half)),
-        }
-    }
-
-    /// Half the width of the confidence interval.
-    pub fn half_width(&self) -> Option<f64> {
-        self.ci95.map(|(lo, hi)| (hi - lo) / 2.0)
-    }
-}
+/// A metric over one or more runs of the same point: [`crate::stats`]'s mean and interval.
+pub use crate::stats::MeanCi as Stat;
 
 /// Welch's t-test: the two-sided p-value that `a` and `b` have the same mean, with the
 /// statistic and the Welch–Satterthwaite degrees of freedom. `None` unless both have ≥ 2

@@ -392,6 +392,6 @@ pub async fn warmup(
     Err(done
         .records
         .first()
-        .map(|r| r.error.clone().unwrap_or_else(|| r.outcome.kind()))
+        .map(|r| r.error.clone().unwrap_or_else(|| r.outcome.kind().into()))
         .unwrap_or_default())
 }

@@ -100,7 +100,7 @@ pub struct Summary {
     /// Tokenizer calls that failed while counting this run's tokens (their texts counted 0).
     pub tokenizer_errors: usize,
     /// Failed requests by kind (`http_503`, `stream_early_close`, `timeout`, …).
-    pub failures: BTreeMap<String, usize>,
+    pub failures: BTreeMap<&'static str, usize>,
     /// Run duration in seconds: from the first due time to the end of the last response.
     pub duration_s: f64,
     /// Sum of the dataset's prompt lengths over successful requests.

@@ -56,13 +56,16 @@ impl Ramp {
 /// failure of a run does not stop it.
 pub const ERROR_RATE_MIN_FINISHED: u64 = 20;
 
-/// Problems of the long-sweep settings of `load` a schema cannot see, as (JSON pointer,
-/// message, hint).
-pub(super) fn problems(load: &super::Load) -> Vec<(String, String, Option<&'static str>)> {
-    use super::{Arrival, Rate};
+/// Problems of the long-sweep settings of `load` a schema cannot see.
+pub(super) fn problems(load: &super::Load) -> Vec<super::Problem> {
+    use super::{Arrival, Problem, Rate};
     let mut out = Vec::new();
-    let mut push = |p: &str, m: &str, h: Option<&'static str>| {
-        out.push((p.to_owned(), m.to_owned(), h));
+    let mut push = |p: &str, m: &str, h: Option<&str>| {
+        let problem = Problem::new(p, m);
+        out.push(match h {
+            Some(h) => problem.hint(h),
+            None => problem,
+        });
     };
     match (load.arrival, &load.ramp) {
         (Arrival::Ramp, None) => push(

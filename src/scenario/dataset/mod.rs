@@ -86,25 +86,6 @@ impl Dataset {
         }
     }
 
-    /// Requests one run sends at most (file-based datasets may yield fewer).
-    pub fn num_requests(&self) -> usize {
-        use Dataset::*;
-        match self {
-            Sharegpt(d) => d.num_prompts,
-            Random(d) => d.num_prompts,
-            RandomIds(d) => d.num_prompts,
-            Image(d) => d.num_prompts,
-            GeneratedSharedPrefix(d) => d.num_groups * d.prompts_per_group,
-            Mmmu(d) => d.num_prompts,
-            Mooncake(d) => d.num_prompts,
-            Custom(d) => d.num_prompts,
-            Openai(d) => d.num_prompts,
-            LongbenchV2(d) => d.num_prompts,
-            SpeedBench(d) => d.num_prompts,
-            AgenticTrace(d) => d.num_prompts,
-        }
-    }
-
     /// Whether its requests are multi-turn conversations (sent turn by turn as chat).
     pub fn multi_turn(&self) -> bool {
         match self {

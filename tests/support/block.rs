@@ -1,12 +1,9 @@
-//! Helpers of the `runner bench` tests: an embedded server in the test process, the binary
-//! run in a temp dir, the result block parsed into rows, small dataset fixtures.
-#![allow(dead_code)]
+//! Result blocks and files: bench_serving's keys and labels in order, a printed result block
+//! parsed into (label, value) rows, the JSON lines of a result file.
 
-use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::path::Path;
 
-use runner::sim::{self, Server, SimConfig, Truth};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// bench_serving's result keys in order (spec §7).
 pub const RESULT_KEYS: &[&str] = &[
@@ -124,83 +121,6 @@ pub const BLOCK_LABELS: &[&str] = &[
     "Max ITL (ms):",
 ];
 
-/// An embedded server running in the test process, on its own threads.
-pub struct Sim {
-    rt: tokio::runtime::Runtime,
-    server: Option<Server>,
-}
-
-impl Sim {
-    /// Start with `cfg`.
-    pub fn start(cfg: SimConfig) -> Sim {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        let server = rt.block_on(sim::start_local(cfg)).unwrap();
-        Sim {
-            rt,
-            server: Some(server),
-        }
-    }
-
-    /// Fixed timing: first token after 5 ms, then one every 1 ms.
-    pub fn fast() -> Sim {
-        Sim::start(SimConfig::fixed(5.0, 1.0))
-    }
-
-    /// Its base URL.
-    pub fn url(&self) -> String {
-        self.server.as_ref().unwrap().base_url()
-    }
-
-    /// Its port.
-    pub fn port(&self) -> u16 {
-        self.server.as_ref().unwrap().addr().port()
-    }
-
-    /// Ground truth so far.
-    pub fn truth(&self) -> Vec<Truth> {
-        self.server.as_ref().unwrap().truth()
-    }
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        if let Some(s) = self.server.take() {
-            self.rt.block_on(s.stop());
-        }
-    }
-}
-
-/// Run `runner` with `args` in `dir`.
-pub fn runner(dir: &Path, args: &[&str]) -> Output {
-    assert_cmd::Command::new(assert_cmd::cargo::cargo_bin!("runner"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-/// Run `runner bench` with `args` in `dir`; panics with its output unless it exits 0.
-pub fn bench_ok(dir: &Path, args: &[&str]) -> (String, String) {
-    let mut all = vec!["bench"];
-    all.extend_from_slice(args);
-    let out = runner(dir, &all);
-    let (stdout, stderr) = texts(&out);
-    assert!(
-        out.status.success(),
-        "runner {all:?} failed ({:?})\n{stdout}\n{stderr}",
-        out.status.code()
-    );
-    (stdout, stderr)
-}
-
-/// stdout and stderr as text.
-pub fn texts(out: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 /// The rows of every result block in `stdout`: (label, value) with the value trimmed;
 /// section titles come as (title, "").
 pub fn blocks(stdout: &str) -> Vec<Vec<(String, String)>> {
@@ -260,48 +180,4 @@ pub fn json_lines(path: &Path) -> Vec<serde_json::Map<String, Value>> {
             v => panic!("not an object: {v}"),
         })
         .collect()
-}
-
-/// Words for fixtures.
-const WORDS: &[&str] = &[
-    "the", "of", "and", "to", "in", "is", "was", "for", "that", "with", "on", "as", "it", "by",
-    "this", "from", "are", "be", "at", "or", "have", "an", "which", "not", "but", "they",
-];
-
-fn sentence(seed: usize, n: usize) -> String {
-    (0..n)
-        .map(|k| WORDS[(seed * 7 + k * 13 + k * k) % WORDS.len()])
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// A ShareGPT-format file of `n` two-turn conversations.
-pub fn sharegpt_file(dir: &Path, n: usize) -> PathBuf {
-    let convs: Vec<Value> = (0..n)
-        .map(|i| {
-            json!({"id": format!("c{i}"), "conversations": [
-                {"from": "human", "value": sentence(i, 5 + i % 17)},
-                {"from": "gpt", "value": sentence(i + 3, 4 + i % 11)},
-            ]})
-        })
-        .collect();
-    let path = dir.join("sharegpt.json");
-    std::fs::write(&path, serde_json::to_string(&convs).unwrap()).unwrap();
-    path
-}
-
-/// A Mooncake trace of `n` records 40 ms apart, sharing their first hash block in pairs.
-pub fn mooncake_file(dir: &Path, n: usize) -> PathBuf {
-    let text: String = (0..n)
-        .map(|i| {
-            format!(
-                "{}\n",
-                json!({"timestamp": 1000 + 40 * i, "input_length": 600, "output_length": 8,
-                       "hash_ids": [i / 2, 100 + i]})
-            )
-        })
-        .collect();
-    let path = dir.join("trace.jsonl");
-    std::fs::write(&path, text).unwrap();
-    path
 }

@@ -1,13 +1,58 @@
-//! Helpers shared by the embedded-server tests: raw HTTP calls, SSE splitting, a client
-//! target, percentiles.
-#![allow(dead_code)]
+//! The embedded server in tests: one on its own runtime (`Sim`), client targets for a base URL,
+//! raw HTTP calls, SSE splitting, percentiles and prompts with shared prefixes.
 
 use std::sync::Arc;
 
 use runner::engine::{self, Target};
 use runner::scenario::{Backend, RequestOptions};
-use runner::sim::Server;
+use runner::sim::{self, Server, SimConfig, Truth};
 use serde_json::Value;
+
+/// An embedded server running in the test process, on its own threads.
+pub struct Sim {
+    rt: tokio::runtime::Runtime,
+    server: Option<Server>,
+}
+
+impl Sim {
+    /// Start with `cfg`.
+    pub fn start(cfg: SimConfig) -> Sim {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let server = rt.block_on(sim::start_local(cfg)).unwrap();
+        Sim {
+            rt,
+            server: Some(server),
+        }
+    }
+
+    /// Fixed timing: first token after 5 ms, then one every 1 ms.
+    pub fn fast() -> Sim {
+        Sim::start(SimConfig::fixed(5.0, 1.0))
+    }
+
+    /// Its base URL.
+    pub fn url(&self) -> String {
+        self.server.as_ref().unwrap().base_url()
+    }
+
+    /// Its port.
+    pub fn port(&self) -> u16 {
+        self.server.as_ref().unwrap().addr().port()
+    }
+
+    /// Ground truth so far.
+    pub fn truth(&self) -> Vec<Truth> {
+        self.server.as_ref().unwrap().truth()
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        if let Some(s) = self.server.take() {
+            self.rt.block_on(s.stop());
+        }
+    }
+}
 
 /// POST `body` as JSON; returns status, headers and body text.
 pub async fn post(url: &str, body: &Value) -> (u16, reqwest::header::HeaderMap, String) {
@@ -51,18 +96,19 @@ pub fn json_events(body: &str) -> Vec<Value> {
         .collect()
 }
 
-/// A client target for `server` speaking `backend`.
+/// A client target for `server` speaking `backend`, asking for model `runner-sim`.
 pub fn target(server: &Server, backend: Backend, options: RequestOptions) -> Arc<Target> {
-    Arc::new(
-        Target::new(
-            engine::client(&options.timeouts).unwrap(),
-            &server.base_url(),
-            backend,
-            "runner-sim".into(),
-            options,
-        )
-        .unwrap(),
-    )
+    target_model(&server.base_url(), backend, "runner-sim", options)
+}
+
+/// A client target at `base` speaking `backend`, asking for model `m`.
+pub fn target_at(base: &str, backend: Backend, options: RequestOptions) -> Arc<Target> {
+    target_model(base, backend, "m", options)
+}
+
+fn target_model(base: &str, backend: Backend, model: &str, options: RequestOptions) -> Arc<Target> {
+    let client = engine::client_for(&options).unwrap();
+    Arc::new(Target::new(client, base, backend, model.into(), options).unwrap())
 }
 
 /// NumPy-style linear percentile of unsorted values.

@@ -1,6 +1,5 @@
-//! Helpers shared by the dataset tests: fixtures written into a temp dir, datasets from JSON.
-
-#![allow(dead_code)]
+//! Dataset fixtures written into a temp dir (ShareGPT, Mooncake and JSON-lines files, a trained
+//! byte-level tokenizer and its config), datasets from JSON and built offline.
 
 use std::path::{Path, PathBuf};
 
@@ -128,4 +127,50 @@ pub fn tokenizer_config(dir: &Path, template: &str, bos: &str, eos: &str) {
     let cfg = json!({"bos_token": bos, "eos_token": {"content": eos, "special": true},
                      "chat_template": template});
     std::fs::write(dir.join("tokenizer_config.json"), cfg.to_string()).unwrap();
+}
+
+/// Words for the deterministic fixtures.
+const WORDS: &[&str] = &[
+    "the", "of", "and", "to", "in", "is", "was", "for", "that", "with", "on", "as", "it", "by",
+    "this", "from", "are", "be", "at", "or", "have", "an", "which", "not", "but", "they",
+];
+
+/// `n` words chosen from `seed` by a fixed rule (no random generator).
+fn plain_sentence(seed: usize, n: usize) -> String {
+    (0..n)
+        .map(|k| WORDS[(seed * 7 + k * 13 + k * k) % WORDS.len()])
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A ShareGPT-format file of `n` two-turn conversations, all usable, the same on every call
+/// (`sharegpt_file` adds random lengths and unusable entries).
+pub fn sharegpt_plain_file(dir: &Path, n: usize) -> PathBuf {
+    let convs: Vec<Value> = (0..n)
+        .map(|i| {
+            json!({"id": format!("c{i}"), "conversations": [
+                {"from": "human", "value": plain_sentence(i, 5 + i % 17)},
+                {"from": "gpt", "value": plain_sentence(i + 3, 4 + i % 11)},
+            ]})
+        })
+        .collect();
+    let path = dir.join("sharegpt.json");
+    std::fs::write(&path, serde_json::to_string(&convs).unwrap()).unwrap();
+    path
+}
+
+/// A Mooncake trace of `n` records 40 ms apart, sharing their first hash block in pairs.
+pub fn mooncake_file(dir: &Path, n: usize) -> PathBuf {
+    let text: String = (0..n)
+        .map(|i| {
+            format!(
+                "{}\n",
+                json!({"timestamp": 1000 + 40 * i, "input_length": 600, "output_length": 8,
+                       "hash_ids": [i / 2, 100 + i]})
+            )
+        })
+        .collect();
+    let path = dir.join("trace.jsonl");
+    std::fs::write(&path, text).unwrap();
+    path
 }
