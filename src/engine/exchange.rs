@@ -231,7 +231,7 @@ async fn exchange(
         };
         let now = since(start);
         parser.push(&chunk, &mut events);
-        for ev in events.drain(..) {
+        for ev in &events {
             if done {
                 continue;
             }
@@ -242,6 +242,7 @@ async fn exchange(
             let out = target.protocol.frame(&ev.data, st).map_err(frame_failure)?;
             on_output(out, now, st, rec);
         }
+        parser.recycle(&mut events);
     }
     let end = parser.finish(&mut events);
     let now = since(start);
