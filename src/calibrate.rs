@@ -105,10 +105,11 @@ pub async fn calibrate(c: Calibration) -> Result<()> {
     })
     .await?;
     let t = target(&server).await?;
+    // 500 streams at once (the case), through the pool filled before the clock.
     let m = n.min(500);
     let reqs = specs(m, 16, "o");
-    engine::warm::before_run(&t, Some(100), f64::INFINITY, m).await;
-    let done = engine::execute(t, &reqs, &vec![0.0; m], Some(100)).await;
+    engine::warm::before_run(&t, Some(m as u32), f64::INFINITY, m).await;
+    let done = engine::execute(t, &reqs, &vec![0.0; m], Some(m as u32)).await;
     let truth: HashMap<u64, sim::Truth> = server
         .truth()
         .into_iter()

@@ -30,7 +30,7 @@ use crate::sim;
 use crate::tokenizer::Tokenizer;
 
 mod one;
-use crate::workload::{self, RequestSpec};
+use crate::workload::{self, Workload};
 pub use one::{RunResult, run_spec};
 
 /// Options of `runner run` beyond the scenario.
@@ -174,7 +174,7 @@ async fn connect(
 /// to its output file.
 pub trait RunSink {
     /// A dataset's requests were built (every dataset is built before the first run).
-    fn workload_built(&mut self, _dataset: &Dataset, _requests: &[RequestSpec]) {}
+    fn workload_built(&mut self, _dataset: &Dataset, _requests: &Workload<'_>) {}
     /// Whether `run_done` needs every record whole (details files, per-request goodput);
     /// otherwise records are folded as requests finish and memory stays bounded.
     fn keeps_records(&self) -> bool {
@@ -335,7 +335,7 @@ pub struct RunContext<'a> {
     /// Targets by index, reached.
     pub targets: &'a [Arc<Target>],
     /// Requests of each dataset, by index.
-    pub workloads: &'a HashMap<usize, Vec<RequestSpec>>,
+    pub workloads: &'a HashMap<usize, Workload<'a>>,
     /// The tokenizer.
     pub tokenizer: &'a Tokenizer,
     /// Ctrl-C, progress, scenario hash, provenance.
@@ -353,14 +353,15 @@ async fn sweep(
     ctl: &SweepControl,
 ) -> Result<SweepOutcome> {
     // Every dataset is built before the first run, so a missing file fails before any load.
-    let mut workloads: HashMap<usize, Vec<RequestSpec>> = HashMap::new();
+    let mut workloads: HashMap<usize, Workload<'_>> = HashMap::new();
     for spec in &plan.runs {
         if workloads.contains_key(&spec.dataset) {
             continue;
         }
         let dataset = &s.datasets[spec.dataset];
-        let built = workload::build(dataset, spec.seed, tokenizer)?;
-        if let Some(d) = crate::dataset::inspect::drift(&built).filter(|d| d.differing > 0) {
+        let built = workload::load(dataset, spec.seed, tokenizer)?;
+        let rows = built.rows().unwrap_or_default();
+        if let Some(d) = crate::dataset::inspect::drift(rows).filter(|d| d.differing > 0) {
             eprintln!("dataset `{}`: {d}", dataset.name());
         }
         tokenizer
@@ -390,7 +391,7 @@ async fn sweep(
         }
     }
     let lens: Vec<usize> = (0..s.datasets.len())
-        .map(|d| workloads.get(&d).map_or(0, Vec::len))
+        .map(|d| workloads.get(&d).map_or(0, Workload::len))
         .collect();
     let mut source: Box<dyn RunSource> = match &s.search {
         Some(search) => Box::new(crate::search::Driver::new(s, search, &lens)),

@@ -138,10 +138,24 @@ pub fn due_times(
     seed: u64,
     duration_s: Option<f64>,
 ) -> Box<dyn Iterator<Item = f64> + Send> {
+    due_times_n(requests.len(), Some(requests), rate, a, seed, duration_s)
+}
+
+/// [`due_times`] of `n` requests, whose rows (for trace timestamps) may not be at hand: a
+/// drawn workload has no timestamps.
+pub fn due_times_n(
+    n: usize,
+    rows: Option<&[RequestSpec]>,
+    rate: Rate,
+    a: &Arrivals,
+    seed: u64,
+    duration_s: Option<f64>,
+) -> Box<dyn Iterator<Item = f64> + Send> {
     let Some(d) = duration_s else {
-        let v = match (a.arrival, &a.ramp) {
-            (Arrival::Ramp, Some(r)) => ramp_offsets(requests.len(), r, a.burstiness, seed),
-            _ => for_requests(requests, rate, a.arrival, a.burstiness, seed),
+        let v = match (a.arrival, &a.ramp, rows) {
+            (Arrival::Ramp, Some(r), _) => ramp_offsets(n, r, a.burstiness, seed),
+            (_, _, Some(rows)) => for_requests(rows, rate, a.arrival, a.burstiness, seed),
+            (_, _, None) => offsets(n, rate, a.arrival, a.burstiness, seed),
         };
         return Box::new(v.into_iter());
     };

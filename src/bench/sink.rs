@@ -13,7 +13,7 @@ use crate::record::RequestRecord;
 use crate::report::{self, RunInfo};
 use crate::run::RunSink;
 use crate::scenario::Dataset;
-use crate::workload::RequestSpec;
+use crate::workload::Workload;
 
 /// The sink of one `runner bench` run.
 pub struct BenchSink<'a> {
@@ -26,7 +26,7 @@ pub struct BenchSink<'a> {
 }
 
 impl RunSink for BenchSink<'_> {
-    fn workload_built(&mut self, dataset: &Dataset, requests: &[RequestSpec]) {
+    fn workload_built(&mut self, dataset: &Dataset, requests: &Workload<'_>) {
         print!("{}", dataset_lines(dataset, requests));
     }
 
@@ -56,9 +56,9 @@ impl RunSink for BenchSink<'_> {
 }
 
 /// bench_serving's prints after building a dataset.
-pub fn dataset_lines(dataset: &Dataset, requests: &[RequestSpec]) -> String {
-    let input: u64 = requests.iter().map(|r| u64::from(r.prompt_len)).sum();
-    let output: u64 = requests.iter().map(|r| u64::from(r.output_len)).sum();
+pub fn dataset_lines(dataset: &Dataset, requests: &Workload<'_>) -> String {
+    let input: u64 = requests.lens().map(|(p, _)| u64::from(p)).sum();
+    let output: u64 = requests.lens().map(|(_, o)| u64::from(o)).sum();
     match dataset {
         Dataset::GeneratedSharedPrefix(g) => format!(
             "\nGenerated shared prefix dataset statistics:\nNumber of groups: {}\n\

@@ -25,7 +25,7 @@ use crate::scenario::{RandomDataset, RandomIdsDataset, TokenSource};
 use crate::tokenizer::Tokenizer;
 
 /// Input lengths (special tokens taken off in text mode) and output lengths.
-fn lengths(
+pub(crate) fn lengths(
     input_len: u32,
     output_len: u32,
     ratio: f64,
@@ -104,7 +104,7 @@ fn sharegpt_ids(
 }
 
 /// One request from its prompt ids.
-fn row(
+pub(crate) fn row(
     ids: Vec<u32>,
     target: u32,
     output_len: u32,

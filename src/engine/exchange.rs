@@ -144,6 +144,7 @@ fn on_output(out: Output, now: f64, st: &StreamState, rec: &mut RequestRecord) {
     });
 }
 
+/// Send the request, read its status, then the whole or streamed response into `rec`/`st`.
 async fn exchange(
     target: &Target,
     body: Bytes,
@@ -153,8 +154,31 @@ async fn exchange(
     rec: &mut RequestRecord,
     st: &mut StreamState,
 ) -> Result<(), Failure> {
+    let total = sent + Duration::from_secs_f64(target.options.timeouts.total_s);
+    let resp = respond(target, body, routing_key, sent, total, rec).await?;
+    rec.first_byte_s = Some(since(start));
+    let status = resp.status();
+    if status != reqwest::StatusCode::OK {
+        return Err(http_error(resp, total).await);
+    }
+    if target.streaming() {
+        read_stream(target, resp, start, total, rec, st).await
+    } else {
+        read_whole(target, resp, start, total, rec, st).await
+    }
+}
+
+/// Send the request and wait for the response headers (within the first-byte limit),
+/// retrying once on a pooled connection the server had already closed.
+async fn respond(
+    target: &Target,
+    body: Bytes,
+    routing_key: Option<&str>,
+    sent: Instant,
+    total: Instant,
+    rec: &mut RequestRecord,
+) -> Result<reqwest::Response, Failure> {
     let limits = &target.options.timeouts;
-    let total = sent + Duration::from_secs_f64(limits.total_s);
     let mut req = target
         .client
         .post(&target.url)
@@ -167,7 +191,7 @@ async fn exchange(
     let req = req.body(body);
     let mut attempt = req.try_clone();
     let mut pending = Some(req);
-    let resp = loop {
+    loop {
         let req = pending.take().expect("one request per attempt");
         let sent = timeout_at(first_byte, super::connect::timed(req.send())).await;
         let sent = sent.map(|(r, connect_s)| {
@@ -176,7 +200,7 @@ async fn exchange(
         });
         match sent {
             Err(_) => return Err(timeout(phase, limit_of(limits, phase))),
-            Ok(Ok(r)) => break r,
+            Ok(Ok(r)) => return Ok(r),
             // A pooled keep-alive connection the server had already closed (llama.cpp's
             // server closes after each stream while advertising keep-alive): the request
             // never reached it, so send it once more on a new connection.
@@ -186,38 +210,66 @@ async fn exchange(
             }
             Ok(Err(e)) => return Err(transport(&e)),
         }
-    };
-    rec.first_byte_s = Some(since(start));
+    }
+}
+
+/// A status other than 200: the failure, with the start of the body as its message.
+async fn http_error(resp: reqwest::Response, total: Instant) -> Failure {
     let status = resp.status();
-    if status != reqwest::StatusCode::OK {
-        let reason = status.canonical_reason().unwrap_or("");
-        let text = timeout_at(total, resp.text())
-            .await
-            .ok()
-            .and_then(Result::ok)
-            .unwrap_or_default();
-        let text: String = text.chars().take(1000).collect();
-        return Err((
-            Outcome::Http {
-                status: status.as_u16(),
-            },
-            format!("{reason}: {text}"),
-        ));
-    }
-    if !target.streaming() {
-        let bytes = match timeout_at(total, resp.bytes()).await {
-            Err(_) => return Err(timeout(TimeoutPhase::Total, limits.total_s)),
-            Ok(b) => b.map_err(|e| disconnect(&e))?,
-        };
-        let now = since(start);
-        let text = String::from_utf8_lossy(&bytes);
-        let out = target.protocol.whole(&text, st).map_err(frame_failure)?;
-        if out != Output::Nothing {
-            rec.first_token_s = Some(now);
-            rec.chunks = 1;
+    let reason = status.canonical_reason().unwrap_or("");
+    let text = timeout_at(total, resp.text())
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or_default();
+    let text: String = text.chars().take(1000).collect();
+    (
+        Outcome::Http {
+            status: status.as_u16(),
+        },
+        format!("{reason}: {text}"),
+    )
+}
+
+/// Read a whole (non-streamed) response as one frame.
+async fn read_whole(
+    target: &Target,
+    resp: reqwest::Response,
+    start: Instant,
+    total: Instant,
+    rec: &mut RequestRecord,
+    st: &mut StreamState,
+) -> Result<(), Failure> {
+    let bytes = match timeout_at(total, resp.bytes()).await {
+        Err(_) => {
+            return Err(timeout(
+                TimeoutPhase::Total,
+                target.options.timeouts.total_s,
+            ));
         }
-        return Ok(());
+        Ok(b) => b.map_err(|e| disconnect(&e))?,
+    };
+    let now = since(start);
+    let text = String::from_utf8_lossy(&bytes);
+    let out = target.protocol.whole(&text, st).map_err(frame_failure)?;
+    if out != Output::Nothing {
+        rec.first_token_s = Some(now);
+        rec.chunks = 1;
     }
+    Ok(())
+}
+
+/// Read a streamed response chunk by chunk (within the idle limit), each event's output
+/// recorded at the time its chunk arrived; then judge how the stream ended.
+async fn read_stream(
+    target: &Target,
+    resp: reqwest::Response,
+    start: Instant,
+    total: Instant,
+    rec: &mut RequestRecord,
+    st: &mut StreamState,
+) -> Result<(), Failure> {
+    let limits = &target.options.timeouts;
     let mut parser = sse::Parser::new();
     let mut events = Vec::new();
     let mut done = false;
@@ -231,28 +283,11 @@ async fn exchange(
         };
         let now = since(start);
         parser.push(&chunk, &mut events);
-        for ev in events.drain(..) {
-            if done {
-                continue;
-            }
-            if sse::is_done(&ev.data) {
-                done = true;
-                continue;
-            }
-            let out = target.protocol.frame(&ev.data, st).map_err(frame_failure)?;
-            on_output(out, now, st, rec);
-        }
+        on_events(target, &events, &mut done, now, st, rec)?;
+        parser.recycle(&mut events);
     }
     let end = parser.finish(&mut events);
-    let now = since(start);
-    for ev in events.drain(..) {
-        if sse::is_done(&ev.data) {
-            done = true;
-        } else if !done {
-            let out = target.protocol.frame(&ev.data, st).map_err(frame_failure)?;
-            on_output(out, now, st, rec);
-        }
-    }
+    on_events(target, &events, &mut done, since(start), st, rec)?;
     let closed_ok = if target.protocol.done_marker() {
         done
     } else {
@@ -269,6 +304,29 @@ async fn exchange(
             },
             why.into(),
         ));
+    }
+    Ok(())
+}
+
+/// Record the output of `events` at `now`; nothing after `data: [DONE]` counts.
+fn on_events(
+    target: &Target,
+    events: &[sse::Event],
+    done: &mut bool,
+    now: f64,
+    st: &mut StreamState,
+    rec: &mut RequestRecord,
+) -> Result<(), Failure> {
+    for ev in events {
+        if *done {
+            break;
+        }
+        if sse::is_done(&ev.data) {
+            *done = true;
+            continue;
+        }
+        let out = target.protocol.frame(&ev.data, st).map_err(frame_failure)?;
+        on_output(out, now, st, rec);
     }
     Ok(())
 }

@@ -25,11 +25,12 @@ pub mod stop;
 mod target;
 pub mod warm;
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::time::Instant;
 
 pub use probe::probe_server;
@@ -39,7 +40,7 @@ pub use target::{Prepared, ROUTING_KEY_HEADER, Target, client, client_for};
 
 use crate::metrics::Collector;
 use crate::record::{Outcome, RequestRecord};
-use crate::workload::{Prompt, RequestSpec};
+use crate::workload::{Prompt, RequestSpec, Workload};
 
 /// Records of one run, in dispatch order, and its duration.
 #[derive(Debug)]
@@ -80,7 +81,15 @@ pub async fn execute_controlled(
     control: &Arc<Control>,
 ) -> Executed {
     let mut collector = Collector::new(None, true);
-    let ran = execute_into_controlled(target, requests, due, cap, control, &mut collector).await;
+    let ran = execute_into_controlled(
+        target,
+        &Workload::from(requests),
+        due,
+        cap,
+        control,
+        &mut collector,
+    )
+    .await;
     Executed {
         records: collector.into_records(),
         duration_s: ran.duration_s,
@@ -112,7 +121,7 @@ pub async fn execute_into(
     let control = Arc::new(Control::unbounded());
     execute_into_controlled(
         target,
-        requests,
+        &Workload::from(requests),
         offsets.iter().copied(),
         cap,
         &control,
@@ -121,22 +130,39 @@ pub async fn execute_into(
     .await
 }
 
+/// A request that was due and dispatched, and waits for a slot under the cap: a few bytes,
+/// not a task, so a rate-`inf` run of a million requests holds a queue, not a million tasks.
+#[derive(Debug, Clone, Copy)]
+struct Due {
+    /// Its index in the run.
+    i: usize,
+    /// When it was due, seconds from the start.
+    intended_s: f64,
+    /// When the dispatcher reached it.
+    dispatched_s: f64,
+}
+
 /// [`execute_into`] at the due times `due` under `control`'s stop rules, recycling
 /// `requests` when `due` is longer; the records go to `collector` as they finish.
+///
+/// Request `i` is dispatched at its due time. Under a cap it is sent when a slot frees, in
+/// dispatch order; until then it waits in a queue (index and times only). A request is read
+/// from the workload (drawn, when the workload is drawn) and its task spawned only when it
+/// may be sent, so the tasks alive never outnumber the cap.
 pub async fn execute_into_controlled(
     target: Arc<Target>,
-    requests: &[RequestSpec],
+    requests: &Workload<'_>,
     due: impl Iterator<Item = f64>,
     cap: Option<u32>,
     control: &Arc<Control>,
     collector: &mut Collector<'_>,
 ) -> Ran {
     let cpu0 = pace::cpu_seconds();
-    let prepared: Vec<Result<Prepared, String>> = target
-        .prepare(requests)
-        .into_iter()
-        .map(|p| p.map_err(|e| e.to_string()))
-        .collect();
+    let n = requests.len();
+    let loras = match &target.options.lora {
+        Some(_) => target.loras(n),
+        None => Vec::new(),
+    };
     let sem = cap.map(|c| Arc::new(Semaphore::new(c as usize)));
     let (tx, mut rx) = mpsc::unbounded_channel::<Vec<RequestRecord>>();
     let start = Instant::now();
@@ -145,18 +171,60 @@ pub async fn execute_into_controlled(
         .saturation
         .then(|| tokio::spawn(watch_saturation(control.clone())));
     let limit = control.rules.duration_s.map(Duration::from_secs_f64);
+    let launch = move |d: Due, permit: Option<OwnedSemaphorePermit>| {
+        let k = d.i % n;
+        let spec = requests.get(k).into_owned();
+        let lora = loras.get(k).cloned().flatten();
+        let task = Task {
+            target: target.clone(),
+            spec,
+            lora,
+            index: k,
+            due: d,
+            start,
+            control: control.clone(),
+        };
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            if let Some(records) = task.run().await {
+                // The receiver lives until every sender is gone.
+                let _ = tx.send(records);
+            }
+        });
+    };
     let dispatch = async move {
         // (requests dispatched, last due time, last dispatch time)
         let mut pace = (0usize, 0.0f64, 0.0f64);
-        for (i, intended_s) in due.enumerate() {
-            if requests.is_empty() || control.stopped() {
-                break;
-            }
+        let mut queue: VecDeque<Due> = VecDeque::new();
+        let mut due = due.enumerate();
+        let mut next = if n == 0 { None } else { due.next() };
+        while !control.stopped() && (next.is_some() || !queue.is_empty()) {
+            let at = next.map(|(_, t)| start + Duration::from_secs_f64(t));
+            let slot = async {
+                match (&sem, queue.is_empty()) {
+                    (Some(s), false) => s.clone().acquire_owned().await.ok(),
+                    _ => std::future::pending().await,
+                }
+            };
+            let wake = async {
+                match at {
+                    Some(at) => crate::clock::shared().sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 biased;
                 _ = control.stopping() => break,
-                _ = crate::clock::shared().sleep_until(start + Duration::from_secs_f64(intended_s)) => {}
+                p = slot => {
+                    let d = queue.pop_front().expect("a request waits");
+                    stop::dec(&control.counters.waiting);
+                    launch(d, p);
+                    continue;
+                }
+                _ = wake => {}
             }
+            let (i, intended_s) = next.take().expect("a request is due");
             if limit.is_some_and(|l| start.elapsed() >= l) {
                 break;
             }
@@ -171,91 +239,30 @@ pub async fn execute_into_controlled(
                     break;
                 }
             }
-            let dispatched_s = start.elapsed().as_secs_f64();
-            pace = (pace.0 + 1, intended_s, dispatched_s);
-            stop::inc(&control.counters.dispatched);
-            let target = target.clone();
-            let sem = sem.clone();
-            let spec = requests[i % requests.len()].clone();
-            let prep = match &prepared[i % requests.len()] {
-                Ok(p) => Ok(Prepared {
-                    body: p.body.clone(),
-                    lora: p.lora.clone(),
-                }),
-                Err(e) => Err(e.clone()),
+            let d = Due {
+                i,
+                intended_s,
+                dispatched_s: start.elapsed().as_secs_f64(),
             };
-            let control = control.clone();
-            let tx = tx.clone();
-            tokio::spawn(async move {
-                let _permit = match (held, &sem) {
-                    (Some(p), _) => Some(p),
-                    (None, Some(s)) => {
+            pace = (pace.0 + 1, intended_s, d.dispatched_s);
+            stop::inc(&control.counters.dispatched);
+            match (&sem, held) {
+                (_, Some(p)) => launch(d, Some(p)),
+                (None, None) => launch(d, None),
+                (Some(s), None) => match queue.is_empty().then(|| s.clone().try_acquire_owned()) {
+                    Some(Ok(p)) => launch(d, Some(p)),
+                    _ => {
                         stop::inc(&control.counters.waiting);
-                        let p = s.clone().acquire_owned().await.expect("semaphore open");
-                        stop::dec(&control.counters.waiting);
-                        Some(p)
+                        queue.push_back(d);
                     }
-                    (None, None) => None,
-                };
-                if control.stopped() {
-                    // Due, but not sent before the run stopped.
-                    return;
-                }
-                stop::inc(&control.counters.in_flight);
-                // Boxed: a task waiting for the cap holds only its inputs, not the space of
-                // a whole exchange (a rate-`inf` run spawns every request at once).
-                let records = Box::pin(async {
-                    let mut rec = RequestRecord::new(i, intended_s, spec.output_len);
-                    rec.dispatched_s = dispatched_s;
-                    rec.prompt_len = spec.prompt_len;
-                    rec.measured_prompt_len = spec.measured_prompt_len;
-                    rec.vision_prompt_len = spec.vision_prompt_len;
-                    let mut cancelled = rec.clone();
-                    let send = async move {
-                        match prep {
-                            Err(e) => {
-                                rec.sent_s = start.elapsed().as_secs_f64();
-                                rec.end_s = rec.sent_s;
-                                rec.outcome = Outcome::Client;
-                                rec.error = Some(e);
-                                vec![rec]
-                            }
-                            Ok(p) if spec.prompt.is_conversation() => {
-                                rec.lora = p.lora;
-                                conversation(&target, &spec, i, start, rec).await
-                            }
-                            Ok(p) => {
-                                rec.lora = p.lora;
-                                exchange::send(
-                                    &target,
-                                    p.body,
-                                    spec.routing_key.as_deref(),
-                                    start,
-                                    &mut rec,
-                                )
-                                .await;
-                                vec![rec]
-                            }
-                        }
-                    };
-                    tokio::select! {
-                        r = send => r,
-                        _ = control.aborting() => {
-                            cancelled.sent_s = dispatched_s;
-                            cancelled.end_s = start.elapsed().as_secs_f64();
-                            cancelled.outcome = Outcome::Cancelled;
-                            vec![cancelled]
-                        }
-                    }
-                })
-                .await;
-                stop::dec(&control.counters.in_flight);
-                for r in &records {
-                    control.finished(r.outcome.is_ok());
-                }
-                // The receiver lives until every sender is gone.
-                let _ = tx.send(records);
-            });
+                },
+            }
+            next = due.next();
+            tokio::task::consume_budget().await;
+        }
+        // Due, but not sent before the run stopped.
+        for _ in 0..queue.len() {
+            stop::dec(&control.counters.waiting);
         }
         if limit.is_some() {
             control.stop(StopReason::Duration);
@@ -299,6 +306,72 @@ pub async fn execute_into_controlled(
             cpu_s: pace::cpu_seconds() - cpu0,
             wall_s: start.elapsed().as_secs_f64(),
         },
+    }
+}
+
+/// One request (or conversation) allowed to start: its inputs, moved into its task.
+struct Task {
+    target: Arc<Target>,
+    spec: RequestSpec,
+    lora: Option<String>,
+    /// Its index in the workload (the templates' `index`).
+    index: usize,
+    due: Due,
+    start: Instant,
+    control: Arc<Control>,
+}
+
+impl Task {
+    /// Send it (every turn of a conversation) and count it; `None` when the run stopped
+    /// before it could be sent.
+    async fn run(self) -> Option<Vec<RequestRecord>> {
+        let control = self.control.clone();
+        if control.stopped() {
+            return None;
+        }
+        stop::inc(&control.counters.in_flight);
+        let (i, start, dispatched_s) = (self.due.i, self.start, self.due.dispatched_s);
+        let mut rec = RequestRecord::new(i, self.due.intended_s, self.spec.output_len);
+        rec.dispatched_s = dispatched_s;
+        rec.prompt_len = self.spec.prompt_len;
+        rec.measured_prompt_len = self.spec.measured_prompt_len;
+        rec.vision_prompt_len = self.spec.vision_prompt_len;
+        let mut cancelled = rec.clone();
+        let records = tokio::select! {
+            r = self.send(rec) => r,
+            _ = control.aborting() => {
+                cancelled.sent_s = dispatched_s;
+                cancelled.end_s = start.elapsed().as_secs_f64();
+                cancelled.outcome = Outcome::Cancelled;
+                vec![cancelled]
+            }
+        };
+        stop::dec(&control.counters.in_flight);
+        for r in &records {
+            control.finished(r.outcome.is_ok());
+        }
+        Some(records)
+    }
+
+    async fn send(self, mut rec: RequestRecord) -> Vec<RequestRecord> {
+        let (target, spec) = (&self.target, &self.spec);
+        rec.lora = self.lora;
+        if spec.prompt.is_conversation() {
+            return conversation(target, spec, self.due.i, self.start, rec).await;
+        }
+        match target.body(spec, rec.lora.as_deref(), self.index) {
+            Err(e) => {
+                rec.sent_s = self.start.elapsed().as_secs_f64();
+                rec.end_s = rec.sent_s;
+                rec.outcome = Outcome::Client;
+                rec.error = Some(e.to_string());
+            }
+            Ok(body) => {
+                let key = spec.routing_key.as_deref();
+                exchange::send(target, body, key, self.start, &mut rec).await;
+            }
+        }
+        vec![rec]
     }
 }
 

@@ -234,13 +234,23 @@ impl Target {
                         lora,
                     });
                 }
-                let v = self.body_value(spec, &spec.prompt, lora.as_deref(), i, false)?;
                 Ok(Prepared {
-                    body: Bytes::from(v.to_string()),
+                    body: self.body(spec, lora.as_deref(), i)?,
                     lora,
                 })
             })
             .collect()
+    }
+
+    /// The body of request `index` (not a multi-turn conversation), as sent.
+    pub fn body(
+        &self,
+        spec: &RequestSpec,
+        lora: Option<&str>,
+        index: usize,
+    ) -> Result<Bytes, TemplateError> {
+        let v = self.body_value(spec, &spec.prompt, lora, index, false)?;
+        Ok(Bytes::from(v.to_string()))
     }
 
     /// Render the first request's body, so a broken template fails before anything is sent.

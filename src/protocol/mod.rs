@@ -4,6 +4,7 @@
 //! the default body are in [`template`].
 
 mod embeddings;
+mod fast;
 mod openai;
 mod sglang;
 pub mod sse;

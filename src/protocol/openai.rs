@@ -84,7 +84,7 @@ fn first_choice(v: &Value) -> Option<&Value> {
 
 /// Append a chunk's text. When the same frame carries a running usage count (vLLM's
 /// `continuous_usage_stats`, some servers always), its growth is the chunk's token count.
-fn push_text(st: &mut StreamState, text: &str, usage: Option<u32>) -> Output {
+pub(super) fn push_text(st: &mut StreamState, text: &str, usage: Option<u32>) -> Output {
     if text.is_empty() {
         return Output::Nothing;
     }
@@ -100,6 +100,14 @@ fn push_text(st: &mut StreamState, text: &str, usage: Option<u32>) -> Output {
 }
 
 fn completion_frame(data: &str, st: &mut StreamState) -> Result<Output, FrameError> {
+    match super::fast::completion(data, st) {
+        Some(out) => Ok(out),
+        None => completion_value(data, st),
+    }
+}
+
+/// A completions frame read through a `Value` (any frame [`super::fast`] leaves).
+pub(super) fn completion_value(data: &str, st: &mut StreamState) -> Result<Output, FrameError> {
     let v = json_frame(data)?;
     let usage = take_usage(&v, st);
     let text = first_choice(&v)
@@ -158,6 +166,16 @@ pub fn messages(prompt: &Prompt, images: &[String]) -> Value {
     json!([{"role": "user", "content": parts}])
 }
 
+/// A chat stream frame read through a `Value` (any frame [`super::fast`] leaves).
+pub(super) fn chat_value(data: &str, st: &mut StreamState) -> Result<Output, FrameError> {
+    let v = json_frame(data)?;
+    let usage = take_usage(&v, st);
+    let text = first_choice(&v)
+        .map(|c| chat_text(&c["delta"]))
+        .unwrap_or_default();
+    Ok(push_text(st, &text, usage))
+}
+
 fn chat_text(v: &Value) -> String {
     let mut s = String::new();
     let reasoning = v
@@ -189,12 +207,10 @@ impl Protocol for Chat {
     }
 
     fn frame(&self, data: &str, st: &mut StreamState) -> Result<Output, FrameError> {
-        let v = json_frame(data)?;
-        let usage = take_usage(&v, st);
-        let text = first_choice(&v)
-            .map(|c| chat_text(&c["delta"]))
-            .unwrap_or_default();
-        Ok(push_text(st, &text, usage))
+        match super::fast::chat_delta(data, st) {
+            Some(out) => Ok(out),
+            None => chat_value(data, st),
+        }
     }
 
     fn whole(&self, body: &str, st: &mut StreamState) -> Result<Output, FrameError> {

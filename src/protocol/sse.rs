@@ -19,7 +19,8 @@
 //!
 //! The parser never interprets payloads (`[DONE]`, JSON); see [`is_done`].
 //! Bytes are only copied when a line straddles chunks, internal buffers are
-//! reused, and each emitted event allocates its `data` string once. Invalid
+//! reused, and an emitted event's `data` string is a recycled one when the caller
+//! gives handled events back ([`Parser::recycle`]). Invalid
 //! UTF-8 is replaced lossily (U+FFFD), never panics.
 //!
 //! ```
@@ -85,6 +86,8 @@ pub struct Parser {
     /// A non-comment field line was seen since the last blank line.
     in_event: bool,
     comments: u64,
+    /// Data strings of handled events, given back ([`Parser::recycle`]) for the next ones.
+    spare: Vec<String>,
 }
 
 impl Parser {
@@ -130,6 +133,16 @@ impl Parser {
             chunk = rest;
         }
         self.line.extend_from_slice(chunk);
+    }
+
+    /// Empties `events` (handled), keeping their data strings for the next events, so a
+    /// stream read chunk by chunk allocates none in the steady state.
+    pub fn recycle(&mut self, events: &mut Vec<Event>) {
+        for e in events.drain(..) {
+            let mut data = e.data;
+            data.clear();
+            self.spare.push(data);
+        }
     }
 
     /// Signals end of stream. An unterminated final line is processed as a
@@ -209,7 +222,8 @@ impl Parser {
             self.event.clear();
             return;
         }
-        let data = self.data[..self.data.len() - 1].to_owned();
+        let mut data = self.spare.pop().unwrap_or_default();
+        data.push_str(&self.data[..self.data.len() - 1]);
         self.data.clear();
         let event = (!self.event.is_empty()).then(|| self.event.clone());
         self.event.clear();

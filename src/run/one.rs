@@ -55,10 +55,10 @@ pub async fn run_spec(
     let tokenizer = ctx.tokenizer;
     let dataset = &s.datasets[spec.dataset];
     let requests = &ctx.workloads[&spec.dataset];
-    let requests = &requests[..spec.limit.unwrap_or(requests.len()).min(requests.len())];
+    let requests = &requests.take(spec.limit.unwrap_or(requests.len()));
     let target = ctx.targets[spec.target].clone();
     let t = &s.targets[spec.target];
-    if requests.iter().any(|r| r.prompt.is_conversation()) && !protocol::is_chat(t.backend) {
+    if requests.has_conversations() && !protocol::is_chat(t.backend) {
         bail!(
             "run {}: dataset `{}` replays multi-turn conversations, which need a chat \
              backend (sglang-oai-chat, vllm-chat, lmdeploy-chat); target `{}` uses `{}`",
@@ -68,15 +68,20 @@ pub async fn run_spec(
             t.backend.as_str()
         );
     }
+    let first: Vec<_> = requests
+        .first()
+        .into_iter()
+        .map(|r| r.into_owned())
+        .collect();
     target
-        .check(requests)
+        .check(&first)
         .with_context(|| format!("run {}: cannot build request bodies", spec.id))?;
     let started_at = provenance::now_rfc3339();
     let cap = spec.max_concurrency.limit();
     let warm = s.load.warmup_requests;
-    if warm > 0 && !requests.is_empty() {
+    if let (true, Some(first)) = (warm > 0, first.first()) {
         println!("Starting warmup with {warm} sequences...");
-        match engine::warmup(target.clone(), &requests[0], warm, cap).await {
+        match engine::warmup(target.clone(), first, warm, cap).await {
             Ok(()) => {
                 println!("Warmup completed with {warm} sequences. Starting main benchmark run...")
             }
@@ -109,8 +114,9 @@ pub async fn run_spec(
         && s.load.arrival != Arrival::Ramp;
     let control = Arc::new(control);
     let arrivals = schedule::Arrivals::of(&s.load);
-    let due = schedule::due_times(
-        requests,
+    let due = schedule::due_times_n(
+        requests.len(),
+        requests.rows(),
         spec.request_rate,
         &arrivals,
         schedule_seed(spec),

@@ -1,0 +1,256 @@
+//! The common OpenAI stream frame, parsed typed and borrowing: no `Value` map, no copy of
+//! the text unless it holds escapes.
+//!
+//! In: a frame's JSON text. Out: what [`super::openai`] reads from it (the first choice's
+//! text or delta, the usage counts), or `None` when the frame is anything else — an
+//! `error`, SGLang's `sglext` or `meta_info`, a field of an unexpected type, a duplicate key,
+//! malformed JSON — and the general `Value` path must read it. A frame read here gives
+//! exactly what the general path gives.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, IgnoredAny, SeqAccess, Visitor};
+
+use super::{Output, StreamState};
+
+/// The fields read; the rest are skipped.
+#[derive(Deserialize)]
+struct Frame<'a> {
+    #[serde(default, borrow)]
+    choices: Option<First<Choice<'a>>>,
+    #[serde(default)]
+    usage: Option<Usage>,
+    #[serde(default)]
+    error: Option<IgnoredAny>,
+    #[serde(default)]
+    sglext: Option<IgnoredAny>,
+    #[serde(default)]
+    meta_info: Option<IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+struct Choice<'a> {
+    #[serde(default, borrow)]
+    text: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    delta: Option<Delta<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Delta<'a> {
+    #[serde(default, borrow)]
+    content: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    reasoning_content: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    reasoning: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct Usage {
+    #[serde(default)]
+    prompt_tokens: Option<u64>,
+    #[serde(default)]
+    completion_tokens: Option<u64>,
+    #[serde(default)]
+    prompt_tokens_details: Option<Details>,
+}
+
+#[derive(Deserialize)]
+struct Details {
+    #[serde(default)]
+    cached_tokens: Option<u64>,
+}
+
+/// The first element of an array (the rest skipped); `None` for an empty one.
+struct First<T>(Option<T>);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for First<T> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = First<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an array")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<First<T>, A::Error> {
+                let first = seq.next_element()?;
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(First(first))
+            }
+        }
+        d.deserialize_seq(V(std::marker::PhantomData))
+    }
+}
+
+fn u32_of(n: u64) -> u32 {
+    n.min(u64::from(u32::MAX)) as u32
+}
+
+/// Parse `data`, or `None` for the general path.
+fn parse(data: &str) -> Option<Frame<'_>> {
+    let f: Frame<'_> = serde_json::from_str(data).ok()?;
+    (f.error.is_none() && f.sglext.is_none() && f.meta_info.is_none()).then_some(f)
+}
+
+/// The usage counts into `st`, as the general path's `take_usage`; the completion count.
+fn usage(u: Option<Usage>, st: &mut StreamState) -> Option<u32> {
+    let u = u?;
+    if let Some(n) = u.prompt_tokens_details.and_then(|d| d.cached_tokens) {
+        st.cached_tokens = Some(u32_of(n));
+    }
+    if let Some(n) = u.prompt_tokens {
+        st.prompt_tokens = Some(u32_of(n));
+    }
+    let n = u32_of(u.completion_tokens?);
+    st.completion_tokens = Some(n);
+    Some(n)
+}
+
+/// A completions frame (`choices[0].text`), or `None` for the general path.
+pub(super) fn completion(data: &str, st: &mut StreamState) -> Option<Output> {
+    let f = parse(data)?;
+    let usage = usage(f.usage, st);
+    let choice = f.choices.and_then(|c| c.0);
+    let text = choice
+        .as_ref()
+        .and_then(|c| c.text.as_deref())
+        .unwrap_or("");
+    Some(super::openai::push_text(st, text, usage))
+}
+
+/// A chat stream frame (`choices[0].delta`: reasoning, then content), or `None` for the
+/// general path.
+pub(super) fn chat_delta(data: &str, st: &mut StreamState) -> Option<Output> {
+    let f = parse(data)?;
+    let usage = usage(f.usage, st);
+    let delta = f.choices.and_then(|c| c.0).and_then(|c| c.delta);
+    let (reasoning, content) = match &delta {
+        Some(d) => (
+            d.reasoning_content.as_deref().or(d.reasoning.as_deref()),
+            d.content.as_deref(),
+        ),
+        None => (None, None),
+    };
+    let text: Cow<'_, str> = match (reasoning, content) {
+        (Some(r), Some(c)) => Cow::Owned(format!("{r}{c}")),
+        (Some(t), None) | (None, Some(t)) => Cow::Borrowed(t),
+        (None, None) => Cow::Borrowed(""),
+    };
+    Some(super::openai::push_text(st, &text, usage))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::openai::{chat_value, completion_value};
+    use super::*;
+
+    type Read = fn(&str, &mut StreamState) -> Option<Output>;
+    type General = fn(&str, &mut StreamState) -> Result<Output, super::super::FrameError>;
+
+    /// Every frame gives the same output and state both ways (or is left to the general
+    /// path); `fast` says which frames this path reads itself.
+    fn same(read: Read, general: General, frames: &[(&str, bool)]) {
+        for &(f, fast) in frames {
+            let (mut a, mut b) = (StreamState::default(), StreamState::default());
+            a.counted_tokens = 2;
+            b.counted_tokens = 2;
+            let out = read(f, &mut a);
+            assert_eq!(out.is_some(), fast, "{f}");
+            let want = general(f, &mut b);
+            if let Some(out) = out {
+                assert_eq!(Ok(out), want, "{f}");
+                assert_eq!(
+                    (
+                        &a.text,
+                        a.completion_tokens,
+                        a.prompt_tokens,
+                        a.counted_tokens
+                    ),
+                    (
+                        &b.text,
+                        b.completion_tokens,
+                        b.prompt_tokens,
+                        b.counted_tokens
+                    ),
+                    "{f}"
+                );
+                assert_eq!(a.cached_tokens, b.cached_tokens, "{f}");
+            }
+        }
+    }
+
+    #[test]
+    fn completion_frames_read_as_the_general_path_reads_them() {
+        same(
+            completion,
+            completion_value,
+            &[
+                (
+                    r#"{"id":"x","choices":[{"index":0,"text":"hi","logprobs":null}]}"#,
+                    true,
+                ),
+                (r#"{"choices":[{"text":"a\"b\u00e9"},{"text":"no"}]}"#, true),
+                (
+                    r#"{"choices":[],"usage":{"prompt_tokens":7,"completion_tokens":5}}"#,
+                    true,
+                ),
+                (
+                    r#"{"choices":[{"text":"x"}],"usage":{"completion_tokens":9}}"#,
+                    true,
+                ),
+                (
+                    r#"{"usage":{"prompt_tokens":3,"prompt_tokens_details":{"cached_tokens":2}}}"#,
+                    true,
+                ),
+                (r#"{"choices":null,"usage":null,"error":null}"#, true),
+                (r#"{"choices":[{"text":null}]}"#, true),
+                (r#"{"choices":[{"text":1}]}"#, false),
+                (r#"{"choices":[null]}"#, false),
+                (r#"{"usage":{"completion_tokens":-1}}"#, false),
+                (r#"{"error":{"message":"boom"}}"#, false),
+                (
+                    r#"{"sglext":{"cached_tokens_details":{"device":1}}}"#,
+                    false,
+                ),
+                (
+                    r#"{"choices":[{"text":"a"}],"choices":[{"text":"b"}]}"#,
+                    false,
+                ),
+                ("not json", false),
+            ],
+        );
+    }
+
+    #[test]
+    fn chat_frames_read_as_the_general_path_reads_them() {
+        same(
+            chat_delta,
+            chat_value,
+            &[
+                (r#"{"choices":[{"delta":{"role":"assistant"}}]}"#, true),
+                (r#"{"choices":[{"delta":{"content":"hi"}}]}"#, true),
+                (
+                    r#"{"choices":[{"delta":{"reasoning_content":"r","content":"c"}}]}"#,
+                    true,
+                ),
+                (
+                    r#"{"choices":[{"delta":{"reasoning_content":null,"reasoning":"r"}}]}"#,
+                    true,
+                ),
+                (
+                    r#"{"choices":[{"delta":{"reasoning":"r","content":null}}]}"#,
+                    true,
+                ),
+                (
+                    r#"{"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":4}}"#,
+                    true,
+                ),
+                (r#"{"choices":[{"delta":"x"}]}"#, false),
+                (r#"{"error":{"message":"boom"}}"#, false),
+            ],
+        );
+    }
+}
