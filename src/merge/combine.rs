@@ -14,18 +14,7 @@ use serde_json::{Map, Value};
 
 use super::input::ShardLine;
 use crate::metrics::{CacheReport, Dist, Percentiles, Summary, hist};
-
-/// The latencies of a result line: (key in `*_<name>_ms`, histogram name).
-pub const LATENCIES: [&str; 8] = [
-    "e2e_latency",
-    "ttft",
-    "tpot",
-    "itl",
-    "ttft_from_schedule",
-    "e2e_from_schedule",
-    "queue_wait",
-    "schedule_lag",
-];
+use crate::scenario::SLO_DISTRIBUTIONS;
 
 fn num(line: &Map<String, Value>, key: &str) -> f64 {
     line.get(key).and_then(Value::as_f64).unwrap_or(0.0)
@@ -114,7 +103,7 @@ pub fn summary(shards: &[ShardLine]) -> Result<Summary> {
         .map(|l| num(l, "mean_e2e_latency_ms") / 1000.0 * count(l, "completed") as f64)
         .sum();
     crate::metrics::rates(&mut s, e2e_sum);
-    for name in LATENCIES {
+    for name in SLO_DISTRIBUTIONS {
         let (d, encoded) = dist(shards, name)?;
         *dist_mut(&mut s, name) = d;
         s.histograms.insert(name.to_owned(), encoded);
