@@ -159,6 +159,78 @@ fn four_shards_merge_to_the_single_process_numbers() {
     assert_eq!(csv.lines().count(), 2, "{csv}");
 }
 
+#[test]
+fn shards_with_details_merge_exactly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lates = [0.0, 0.004];
+    for (k, late) in lates.iter().enumerate() {
+        let dir = tmp.path().join(format!("shard-{k}-of-2"));
+        let mut records = Vec::new();
+        for i in (0..200).filter(|i| i % 2 == k) {
+            let mut r = record(i);
+            r.request = i / 2;
+            for t in [
+                &mut r.intended_s,
+                &mut r.dispatched_s,
+                &mut r.sent_s,
+                &mut r.end_s,
+            ] {
+                *t -= late;
+            }
+            r.first_token_s = r.first_token_s.map(|t| t - late);
+            records.push(serde_json::to_string(&r).unwrap() + "\n");
+        }
+        std::fs::create_dir_all(dir.join("requests")).unwrap();
+        std::fs::write(dir.join("requests/r.jsonl"), records.concat()).unwrap();
+        let mut line = shard_line(k, 2, *late);
+        line.insert(
+            "details".into(),
+            json!({"file": "requests/r.jsonl", "first_line": 1, "lines": 100}),
+        );
+        write(&dir, &[line]);
+    }
+    let out = tmp.path().join("merged");
+    merge(&[tmp.path().to_owned()], &out).unwrap();
+    let text = std::fs::read_to_string(out.join("runs.jsonl")).unwrap();
+    let m: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    let all: Vec<RequestRecord> = (0..200).map(record).collect();
+    let end = all.iter().map(|r| r.end_s).fold(0.0, f64::max);
+    let one = crate::metrics::summarize(&all, end, &crate::tokenizer::Tokenizer::builtin());
+    assert_eq!(m["percentiles"], "exact");
+    for (key, want) in [
+        ("median_ttft_ms", one.ttft_ms.median),
+        ("p99_ttft_ms", one.ttft_ms.p99),
+        ("p99_itl_ms", one.itl_ms.p99),
+        ("p95_e2e_latency_ms", one.e2e_ms.p95),
+        ("max_output_tokens_per_s", one.max_output_tokens_per_s),
+        (
+            "max_concurrent_requests",
+            one.max_concurrent_requests as f64,
+        ),
+    ] {
+        let got = m[key].as_f64().unwrap();
+        assert!((got - want).abs() < 1e-9, "{key}: {got} vs {want}");
+    }
+    // The merged details: every request once, in global order, on one timeline.
+    let details =
+        std::fs::read_to_string(out.join(m["details"]["file"].as_str().unwrap())).unwrap();
+    let sent: Vec<f64> = details
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["sent_s"]
+                .as_f64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(sent.len(), 200);
+    for (i, s) in sent.iter().enumerate() {
+        assert!(
+            (s - i as f64 / 10.0).abs() < 1e-9,
+            "request {i} sent at {s}"
+        );
+    }
+}
+
 fn refusal(dirs: &[(&str, Vec<Map<String, Value>>)]) -> String {
     let tmp = tempfile::tempdir().unwrap();
     let paths: Vec<_> = dirs
