@@ -50,6 +50,27 @@ enum Command {
         /// No progress display on stderr.
         #[arg(long, short)]
         quiet: bool,
+        /// Send shard I of N's share of every run (I from 0), or `auto`: I and N from
+        /// JOB_COMPLETION_INDEX and RUNNER_SHARDS, or SLURM_ARRAY_TASK_ID and
+        /// SLURM_ARRAY_TASK_COUNT. Results go to DIR/shard-I-of-N; `runner merge` combines
+        /// them.
+        #[arg(long, value_name = "I/N|auto", value_parser = crate::shard::Shard::parse,
+              requires = "start_at", conflicts_with = "resume")]
+        shard: Option<crate::shard::Shard>,
+        /// When every shard starts the first run, in Unix seconds (e.g. `$(date +%s)` plus a
+        /// minute); later runs start when every shard finished the previous one.
+        #[arg(long, value_name = "UNIX_TIME", requires = "shard")]
+        start_at: Option<f64>,
+    },
+    /// Combine the results of `runner run --shard` processes into one results directory, as
+    /// one process would have written it.
+    Merge {
+        /// Shard results directories (or a directory holding shard-I-of-N directories).
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Results directory to write (replaced).
+        #[arg(long, short)]
+        output: PathBuf,
     },
     /// Draw a results directory's sweep (SVG and PNG plots) and write its report.md.
     Report {
@@ -170,6 +191,7 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 fn execute(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Bench(_) => unreachable!("`bench` is run from `main`"),
+        Command::Merge { dirs, output } => Ok(crate::merge::command(&dirs, &output)),
         Command::Report { dir } => Ok(crate::report::plot::command(&dir)),
         Command::Diff(args) => Ok(crate::diff::main(&args)),
         Command::Calibrate {
@@ -234,8 +256,14 @@ fn execute(cli: Cli) -> Result<i32> {
             labels,
             resume,
             quiet,
+            shard,
+            start_at,
         } => {
             let loaded = scenario::load(&file)?;
+            if shard.is_some() && loaded.scenario.search.is_some() {
+                eprintln!("error: {}", crate::shard::SEARCH_REFUSED);
+                return Ok(2);
+            }
             let p = plan::build(&loaded.scenario);
             let opts = RunOptions {
                 output,
@@ -244,6 +272,7 @@ fn execute(cli: Cli) -> Result<i32> {
                 scenario_file: Some(loaded.path),
                 resume,
                 quiet,
+                shard: shard.zip(start_at),
                 ..RunOptions::default()
             };
             let outcome = runtime()?.block_on(async {

@@ -3,10 +3,10 @@
 //! All times are seconds from the run's start instant (the moment the first request was
 //! due), on the monotonic clock.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How a request ended. A failed request is data, not an error.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Outcome {
     /// Completed with at least one output token (or, for non-streaming, a parsed body).
@@ -37,7 +37,7 @@ pub enum Outcome {
 }
 
 /// Which time limit a request ran into (`request.timeouts`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TimeoutPhase {
     /// Connecting.
@@ -51,7 +51,7 @@ pub enum TimeoutPhase {
 }
 
 /// What was wrong with a response stream.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StreamProblem {
     /// The server sent an `{"error": …}` object inside a 200 response.
@@ -130,8 +130,8 @@ pub struct ChunkEvent {
     pub text_end: u32,
 }
 
-/// One request's timeline and result.
-#[derive(Debug, Clone, Serialize)]
+/// One request's timeline and result (read back from a details file by `runner merge`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RequestRecord {
     /// Position in the run's records (dispatch order; turns of a conversation in order).
     pub index: usize,
@@ -166,7 +166,7 @@ pub struct RequestRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub measured_prompt_len: Option<u32>,
     /// Vision part of `prompt_len` (image datasets); the rest is text.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub vision_prompt_len: u32,
     /// Output length requested.
     pub requested_output_len: u32,
@@ -186,7 +186,7 @@ pub struct RequestRecord {
     pub chunks: u32,
     /// Times the request was sent again because its pooled connection turned out closed
     /// before the server read it.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub retries: u32,
     /// Seconds spent opening a new connection for this request (its handshake is inside its
     /// TTFT); absent when it reused a warm or pooled connection.

@@ -51,6 +51,8 @@ pub struct RunOptions {
     pub quiet: bool,
     /// Cancelled on Ctrl-C: the current run stops dispatching, and the sweep ends after it.
     pub interrupt: CancellationToken,
+    /// `--shard I/N --start-at T`: the shard, and the first run's start (Unix seconds).
+    pub shard: Option<(crate::shard::Shard, f64)>,
 }
 
 /// How a whole sweep went.
@@ -103,6 +105,8 @@ pub struct SweepControl {
     pub previous: Previous,
     /// The invocation's provenance, stamped on every run.
     pub origin: serde_json::Map<String, Value>,
+    /// `--shard I/N --start-at T`: this process sends its share of every run.
+    pub shard: Option<Arc<crate::shard::Sharding>>,
 }
 
 /// Start or reach every target: embedded servers start, remote ones must answer the
@@ -258,6 +262,10 @@ impl RunSink for ResultsSink<'_> {
 /// directory.
 pub async fn run(s: &Scenario, plan: &Plan, opts: &RunOptions) -> Result<SweepOutcome> {
     let dir = opts.output.clone().unwrap_or_else(|| s.output_dir());
+    let sharding = crate::shard::for_sweep(s, opts.shard, &dir)?;
+    let dir = sharding
+        .as_ref()
+        .map_or(dir, |sh| sh.shard.dir(&sh.results));
     let mut results = Results::open(&dir, s.output.details, opts.fresh)?;
     let value = resume::scenario_value(s);
     let hash = resume::hash(&value);
@@ -275,6 +283,7 @@ pub async fn run(s: &Scenario, plan: &Plan, opts: &RunOptions) -> Result<SweepOu
         scenario_hash: Some(hash),
         previous,
         origin: provenance::invocation(opts.scenario_file.as_deref()),
+        shard: sharding.map(Arc::new),
     };
     let mut sink = ResultsSink(&mut results, opts.fresh);
     let mut outcome = execute_with(&s, plan, &mut sink, &ctl).await?;

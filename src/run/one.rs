@@ -77,7 +77,34 @@ pub async fn run_spec(
         .check(&first)
         .with_context(|| format!("run {}: cannot build request bodies", spec.id))?;
     let started_at = provenance::now_rfc3339();
-    let cap = spec.max_concurrency.limit();
+    let arrivals = schedule::Arrivals::of(&s.load);
+    let due = schedule::due_times_n(
+        requests.len(),
+        requests.rows(),
+        spec.request_rate,
+        &arrivals,
+        schedule_seed(spec),
+        rules.duration_s,
+    );
+    let mut cap = spec.max_concurrency.limit();
+    // A shard keeps its share of the requests, due times and cap ([`crate::shard`]).
+    let (requests, due) = match &ctx.ctl.shard {
+        Some(sh) => {
+            let mine = sh.share(requests, due, cap)?;
+            cap = mine.cap;
+            (mine.requests, mine.due)
+        }
+        None => (requests.clone(), due),
+    };
+    let requests = &requests;
+    // A shard waits for the others before its warmup, and for the start instant after it.
+    let planned = match &ctx.ctl.shard {
+        Some(sh) => Some(
+            sh.plan(&spec.id, &target.base_url, &ctx.ctl.interrupt)
+                .await?,
+        ),
+        None => None,
+    };
     let warm = s.load.warmup_requests;
     if let (true, Some(first)) = (warm > 0, first.first()) {
         println!("Starting warmup with {warm} sequences...");
@@ -113,21 +140,17 @@ pub async fn run_spec(
         && spec.request_rate == Rate::Infinite
         && s.load.arrival != Arrival::Ramp;
     let control = Arc::new(control);
-    let arrivals = schedule::Arrivals::of(&s.load);
-    let due = schedule::due_times_n(
-        requests.len(),
-        requests.rows(),
-        spec.request_rate,
-        &arrivals,
-        schedule_seed(spec),
-        rules.duration_s,
-    );
-    let warmed =
-        engine::warm::before_run(&target, cap, spec.request_rate.as_f64(), requests.len()).await;
+    let shards = ctx.ctl.shard.as_ref().map_or(1, |sh| sh.shard.count);
+    let rate = spec.request_rate.as_f64() / f64::from(shards);
+    let warmed = engine::warm::before_run(&target, cap, rate, requests.len()).await;
     // Per-request SLO thresholds (goodput) need every record, past the exact budget too.
     let per_request_slo = s.slo.as_ref().is_some_and(|x| !x.per_request().is_empty());
     let mut collector = metrics::Collector::new(Some(tokenizer), keep || per_request_slo);
     let total = rules.duration_s.is_none().then_some(requests.len() as u64);
+    let begun = match (&ctx.ctl.shard, planned) {
+        (Some(sh), Some(p)) => Some(sh.begin(&spec.id, p, &ctx.ctl.interrupt).await?),
+        _ => None,
+    };
     let shown = Progress::start(ctx.ctl.progress, &spec.id, control.clone(), total);
     let ran = engine::execute_into_controlled(
         target.clone(),
@@ -139,6 +162,10 @@ pub async fn run_spec(
     )
     .await;
     shown.finish();
+    let shard_note = match (&ctx.ctl.shard, &begun) {
+        (Some(sh), Some(b)) => Some(sh.end(b, ran.start, ran.duration_s)?),
+        _ => None,
+    };
     let stopped = control.reason();
     if let Some(p) = &s.load.profile
         && let Err(e) = target.stop_profile(p).await
@@ -190,6 +217,9 @@ pub async fn run_spec(
         stopped: stopped.map(StopReason::as_str),
         scenario_hash: ctx.ctl.scenario_hash.clone(),
     };
+    if let (Some(note), Some(p)) = (shard_note, info.stamp.provenance.as_object_mut()) {
+        p.insert("shard".into(), note);
+    }
     if let Some(slo) = &s.slo {
         let result = report::result_json(&info, &summary);
         let mut verdict = crate::slo::judge(slo, &result, &records, ran.duration_s);

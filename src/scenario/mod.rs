@@ -42,7 +42,7 @@ pub use problem::Problem;
 pub use regress::{Gate, GateRule};
 pub use request::*;
 pub use search::{Probe, Search, SearchAxis};
-pub use slo::{Slo, summary_metric_names};
+pub use slo::{SLO_DISTRIBUTIONS, Slo, summary_metric_names};
 
 /// A benchmark scenario: targets × datasets × load levels, run one after another.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
