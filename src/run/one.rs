@@ -120,7 +120,9 @@ pub async fn run_spec(
         engine::warm::before_run(&target, cap, spec.request_rate.as_f64(), requests.len()).await;
     // Per-request SLO thresholds (goodput) need every record, past the exact budget too.
     let per_request_slo = s.slo.as_ref().is_some_and(|x| !x.per_request().is_empty());
-    let mut collector = metrics::Collector::new(Some(tokenizer), keep || per_request_slo);
+    let mut watch = crate::hint::Watch::new(t.backend, &target.base_url);
+    let mut collector = metrics::Collector::new(Some(tokenizer), keep || per_request_slo)
+        .watched(move |r| watch.observe(r));
     let total = rules.duration_s.is_none().then_some(requests.len() as u64);
     let shown = Progress::start(ctx.ctl.progress, &spec.id, control.clone(), total);
     let ran = engine::execute_into_controlled(
