@@ -1,19 +1,73 @@
 //! Hints for failures that point at a setup mistake rather than at the server's health.
 //!
-//! In: a finished run's summary, its backend and the target's base URL. Out: one line for
-//! stderr saying what is wrong and what to try, or nothing.
+//! In: a run's requests as they finish ([`Watch`], which warns once, early, when the first
+//! ones all got 404) or a finished run's summary ([`wrong_backend`]), with the backend and
+//! the target's base URL. Out: one line for stderr saying what is wrong and what to try, or
+//! nothing.
 
 use crate::metrics::Summary;
+use crate::record::{Outcome, RequestRecord};
 use crate::scenario::Backend;
 
-/// When every request of a run got 404 Not Found, the server most likely does not serve
-/// the backend's endpoint (e.g. `/generate` against an OpenAI-only server): name the
-/// endpoint and suggest the backends of the other APIs.
-pub fn wrong_backend(s: &Summary, backend: Backend, base_url: &str) -> Option<String> {
-    let not_found = s.failures.get("http_404").copied().unwrap_or(0);
-    if s.completed > 0 || not_found == 0 || not_found < s.failed {
-        return None;
+/// Finished requests that must all have got 404 before [`Watch`] warns.
+pub const EARLY_404: u32 = 3;
+
+/// Watches a run's requests as they finish: when the first [`EARLY_404`] all got 404 Not
+/// Found, it prints one warning on stderr naming the endpoint and the backends to try, while
+/// the run goes on (the run's end still says so again if every request failed alike).
+#[derive(Debug)]
+pub struct Watch {
+    backend: Backend,
+    base_url: String,
+    not_found: u32,
+    /// Set once a request did not get 404, or the warning went out.
+    settled: bool,
+}
+
+impl Watch {
+    /// A watch for a run of `backend` against `base_url`.
+    pub fn new(backend: Backend, base_url: &str) -> Watch {
+        Watch {
+            backend,
+            base_url: base_url.to_owned(),
+            not_found: 0,
+            settled: false,
+        }
     }
+
+    /// Take one finished request; returns the warning the first time it is due.
+    pub fn see(&mut self, r: &RequestRecord) -> Option<String> {
+        if self.settled {
+            return None;
+        }
+        if r.outcome != (Outcome::Http { status: 404 }) {
+            self.settled = true;
+            return None;
+        }
+        self.not_found += 1;
+        if self.not_found < EARLY_404 {
+            return None;
+        }
+        self.settled = true;
+        let (url, advice) = advice(self.backend, &self.base_url)?;
+        Some(format!(
+            "warning: the first {EARLY_404} requests got 404 Not Found from POST {url}: \
+             the server may not serve the `{}` backend's endpoint; {advice}",
+            self.backend.as_str()
+        ))
+    }
+
+    /// [`Watch::see`], printing the warning on stderr.
+    pub fn observe(&mut self, r: &RequestRecord) {
+        if let Some(w) = self.see(r) {
+            eprintln!("{w}");
+        }
+    }
+}
+
+/// The endpoint URL `backend` posts to under `base_url` (redacted), and the backends of
+/// the other APIs to try instead.
+fn advice(backend: Backend, base_url: &str) -> Option<(String, String)> {
     let path = crate::protocol::for_backend(backend)?.path();
     use Backend::*;
     let suggest = match backend {
@@ -28,10 +82,24 @@ pub fn wrong_backend(s: &Summary, backend: Backend, base_url: &str) -> Option<St
         }
         _ => "another backend whose endpoint the server serves",
     };
+    Some((
+        format!("{}{path}", crate::scenario::secrets::redact(base_url)),
+        format!("try {suggest}"),
+    ))
+}
+
+/// When every request of a run got 404 Not Found, the server most likely does not serve
+/// the backend's endpoint (e.g. `/generate` against an OpenAI-only server): name the
+/// endpoint and suggest the backends of the other APIs.
+pub fn wrong_backend(s: &Summary, backend: Backend, base_url: &str) -> Option<String> {
+    let not_found = s.failures.get("http_404").copied().unwrap_or(0);
+    if s.completed > 0 || not_found == 0 || not_found < s.failed {
+        return None;
+    }
+    let (url, advice) = advice(backend, base_url)?;
     Some(format!(
-        "every request got 404 Not Found from POST {}{path}: the server does not serve the \
-         `{}` backend's endpoint; try {suggest}",
-        crate::scenario::secrets::redact(base_url),
+        "every request got 404 Not Found from POST {url}: the server does not serve the \
+         `{}` backend's endpoint; {advice}",
         backend.as_str()
     ))
 }
@@ -56,5 +124,42 @@ mod tests {
         s.failures.insert("http_500", 1);
         s.failed = 6;
         assert_eq!(wrong_backend(&s, Backend::Sglang, "http://h:1"), None);
+    }
+
+    fn finished(outcome: Outcome) -> RequestRecord {
+        let mut r = RequestRecord::new(0, 0.0, 8);
+        r.outcome = outcome;
+        r
+    }
+
+    #[test]
+    fn watch_warns_once_after_the_first_three_404s() {
+        let not_found = finished(Outcome::Http { status: 404 });
+        let mut w = Watch::new(Backend::Sglang, "http://h:1");
+        assert_eq!(w.see(&not_found), None);
+        assert_eq!(w.see(&not_found), None);
+        let h = w.see(&not_found).unwrap();
+        assert!(
+            h.starts_with("warning: the first 3 requests got 404"),
+            "{h}"
+        );
+        assert!(h.contains("POST http://h:1/generate"), "{h}");
+        assert!(h.contains("try an OpenAI-style one"), "{h}");
+        assert_eq!(w.see(&not_found), None, "once");
+    }
+
+    #[test]
+    fn watch_stays_quiet_when_an_early_request_did_not_get_404() {
+        let mut w = Watch::new(Backend::Vllm, "http://h:1");
+        assert_eq!(w.see(&finished(Outcome::Http { status: 404 })), None);
+        assert_eq!(w.see(&finished(Outcome::Ok)), None);
+        for _ in 0..5 {
+            assert_eq!(w.see(&finished(Outcome::Http { status: 404 })), None);
+        }
+        let mut w = Watch::new(Backend::Vllm, "http://h:1");
+        assert_eq!(w.see(&finished(Outcome::Http { status: 500 })), None);
+        for _ in 0..5 {
+            assert_eq!(w.see(&finished(Outcome::Http { status: 404 })), None);
+        }
     }
 }

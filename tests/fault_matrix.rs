@@ -219,6 +219,62 @@ fn stall_past_the_idle_timeout() {
 }
 
 #[test]
+fn stall_past_the_total_timeout() {
+    // The pause (1.5 s) is shorter than idle_s, but the request outlives total_s.
+    fault_case(
+        "stall > total_s",
+        "{ kind: stall, after_tokens: 2, seconds: 1.5, requests: [5] }",
+        "idle_s: 5, total_s: 0.8",
+        &[("timeout_total", 1)],
+    );
+}
+
+#[test]
+fn truncated_stream() {
+    fault_case(
+        "stream ends without [DONE]",
+        "{ kind: truncate, after_tokens: 3, requests: [8, 10] }",
+        "",
+        &[("stream_early_close", 2)],
+    );
+}
+
+#[test]
+fn connect_past_the_connect_timeout() {
+    // A server that does not accept: its accept queue (backlog 0, holding one connection)
+    // is full, so the kernel drops new handshakes and every connect runs into connect_s.
+    use std::os::fd::AsRawFd;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    // SAFETY: listen() on a socket this test owns; a listening socket may listen again
+    // with another backlog.
+    assert_eq!(unsafe { libc::listen(listener.as_raw_fd(), 0) }, 0);
+    let addr = listener.local_addr().unwrap();
+    let mut held = Vec::new();
+    while let Ok(c) = std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+        held.push(c);
+        assert!(held.len() < 16, "the accept queue never filled");
+    }
+    let target = format!(
+        "{{ name: full, backend: vllm, base_url: \"http://{addr}\", model: m, ready_timeout_s: 0 }}"
+    );
+    let (_dir, done) = run_case(
+        "connect > connect_s",
+        &scenario(&target, "4", "connect_s: 0.3"),
+    );
+    assert_eq!(done.code, 1, "{}", done.stderr);
+    assert!(
+        done.stderr.contains("every request failed in 1 of 1 runs"),
+        "{}",
+        done.stderr
+    );
+    assert_eq!(
+        done.kinds[0],
+        BTreeMap::from([("timeout_connect".to_owned(), N)])
+    );
+    drop(held);
+}
+
+#[test]
 fn slow_headers_past_first_byte() {
     fault_case(
         "slow headers > first_byte_s",

@@ -35,7 +35,11 @@ pub struct Collector<'a> {
     itl_values: usize,
     budget: (usize, usize),
     fold: Fold,
+    watch: Option<Watcher<'a>>,
 }
+
+/// What [`Collector::watched`] shows each record to.
+type Watcher<'a> = Box<dyn FnMut(&RequestRecord) + Send + 'a>;
 
 impl<'a> Collector<'a> {
     /// A collector doing token accounting with `tokenizer` (none: records are kept as sent,
@@ -50,7 +54,14 @@ impl<'a> Collector<'a> {
             itl_values: 0,
             budget: (EXACT_MAX_REQUESTS, EXACT_MAX_ITL_VALUES),
             fold: Fold::default(),
+            watch: None,
         }
+    }
+
+    /// The same, showing each record to `watch` as it comes in (e.g. [`crate::hint::Watch`]).
+    pub fn watched(mut self, watch: impl FnMut(&RequestRecord) + Send + 'a) -> Self {
+        self.watch = Some(Box::new(watch));
+        self
     }
 
     /// The same with a smaller exact budget (tests).
@@ -61,6 +72,9 @@ impl<'a> Collector<'a> {
 
     /// Take one finished request.
     pub fn push(&mut self, mut r: RequestRecord) {
+        if let Some(w) = &mut self.watch {
+            w(&r);
+        }
         if let Some(tok) = self.tokenizer
             && r.outcome.is_ok()
         {

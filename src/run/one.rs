@@ -145,7 +145,9 @@ pub async fn run_spec(
     let warmed = engine::warm::before_run(&target, cap, rate, requests.len()).await;
     // Per-request SLO thresholds (goodput) need every record, past the exact budget too.
     let per_request_slo = s.slo.as_ref().is_some_and(|x| !x.per_request().is_empty());
-    let mut collector = metrics::Collector::new(Some(tokenizer), keep || per_request_slo);
+    let mut watch = crate::hint::Watch::new(t.backend, &target.base_url);
+    let mut collector = metrics::Collector::new(Some(tokenizer), keep || per_request_slo)
+        .watched(move |r| watch.observe(r));
     let total = rules.duration_s.is_none().then_some(requests.len() as u64);
     let begun = match (&ctx.ctl.shard, planned) {
         (Some(sh), Some(p)) => Some(sh.begin(&spec.id, p, &ctx.ctl.interrupt).await?),

@@ -5,7 +5,15 @@
 //! which can go down — close the listening socket, so connections are refused — and come
 //! back on the same port. Accepted connections get `TCP_NODELAY`: tokens must not wait for
 //! Nagle's algorithm.
+//!
+//! The port listens with a deep accept queue ([`BACKLOG`]): thousands of clients connecting
+//! at once (a rate-`inf` run of 10,000 streams) would overflow a short one (the standard
+//! library's is 128), and the kernel then drops their handshakes, so they retry a second or
+//! more later (time in TTFT) or, with SYN cookies, sometimes fail. For the same reason each
+//! accept drains every connection already waiting ([`DRAIN`] at most), so the queue empties
+//! whenever the accepting task gets its turn among thousands of busy connections.
 
+use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -17,8 +25,28 @@ use std::time::Duration;
 use axum::extract::connect_info::Connected;
 use axum::serve::{IncomingStream, Listener};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::mpsc;
+
+/// Accept-queue length asked for; the kernel caps it at `net.core.somaxconn` (4096 by
+/// default since Linux 5.4).
+pub const BACKLOG: u32 = 65_535;
+
+/// Most waiting connections taken at once after an accept.
+const DRAIN: usize = 1024;
+
+/// Listen on `addr` with [`BACKLOG`] (`SO_REUSEADDR` set, as the standard library does).
+/// Call inside a tokio runtime.
+pub fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(BACKLOG)
+}
 
 /// Control of one connection.
 #[derive(Debug, Default)]
@@ -41,6 +69,8 @@ impl ConnCtl {
 #[derive(Debug)]
 pub struct Conns {
     open: Mutex<Vec<Weak<ConnCtl>>>,
+    /// Live entries of `open` after its last sweep of closed ones.
+    swept: std::sync::atomic::AtomicUsize,
     down: mpsc::UnboundedSender<Duration>,
     accepted: std::sync::atomic::AtomicU64,
 }
@@ -65,7 +95,12 @@ impl Conns {
         self.accepted.fetch_add(1, Ordering::Relaxed);
         let ctl = Arc::new(ConnCtl::default());
         let mut open = self.open.lock().expect("conns lock");
-        open.retain(|w| w.strong_count() > 0);
+        // Sweep closed connections when the list has doubled since the last sweep: linear
+        // time over all accepts, where sweeping at each accept is quadratic.
+        if open.len() >= 2 * self.swept.load(Ordering::Relaxed).max(64) {
+            open.retain(|w| w.strong_count() > 0);
+            self.swept.store(open.len(), Ordering::Relaxed);
+        }
         open.push(Arc::downgrade(&ctl));
         ctl
     }
@@ -77,6 +112,8 @@ pub struct FaultListener {
     addr: SocketAddr,
     conns: Arc<Conns>,
     down: mpsc::UnboundedReceiver<Duration>,
+    /// Connections accepted but not yet handed to the server.
+    ready: VecDeque<(TcpStream, SocketAddr)>,
 }
 
 impl FaultListener {
@@ -86,6 +123,7 @@ impl FaultListener {
         let (tx, down) = mpsc::unbounded_channel();
         let conns = Arc::new(Conns {
             open: Mutex::new(Vec::new()),
+            swept: Default::default(),
             down: tx,
             accepted: Default::default(),
         });
@@ -94,6 +132,7 @@ impl FaultListener {
             addr,
             conns: conns.clone(),
             down,
+            ready: VecDeque::new(),
         };
         Ok((l, conns))
     }
@@ -105,8 +144,13 @@ impl Listener for FaultListener {
 
     async fn accept(&mut self) -> (FaultIo, SocketAddr) {
         loop {
+            if let Some((stream, peer)) = self.ready.pop_front() {
+                let _ = stream.set_nodelay(true);
+                let ctl = self.conns.register();
+                return (FaultIo { stream, ctl }, peer);
+            }
             let Some(inner) = &self.inner else {
-                match TcpListener::bind(self.addr).await {
+                match listen(self.addr) {
                     Ok(l) => self.inner = Some(l),
                     Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
                 }
@@ -115,14 +159,23 @@ impl Listener for FaultListener {
             tokio::select! {
                 d = self.down.recv() => {
                     self.inner = None;
+                    for (stream, _) in self.ready.drain(..) {
+                        let _ = stream.set_zero_linger();
+                    }
                     tokio::time::sleep(d.unwrap_or_default()).await;
                     while self.down.try_recv().is_ok() {}
                 }
                 r = inner.accept() => match r {
-                    Ok((stream, peer)) => {
-                        let _ = stream.set_nodelay(true);
-                        let ctl = self.conns.register();
-                        return (FaultIo { stream, ctl }, peer);
+                    Ok(first) => {
+                        self.ready.push_back(first);
+                        // Without waiting: Pending once the queue is empty.
+                        let mut cx = Context::from_waker(Waker::noop());
+                        while self.ready.len() < DRAIN {
+                            match inner.poll_accept(&mut cx) {
+                                Poll::Ready(Ok(next)) => self.ready.push_back(next),
+                                _ => break,
+                            }
+                        }
                     }
                     Err(_) => tokio::time::sleep(Duration::from_millis(5)).await,
                 },

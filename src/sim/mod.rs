@@ -102,19 +102,19 @@ pub async fn start(config: SimConfig, bind: SocketAddr) -> Result<Server> {
     let params = config
         .resolve()
         .map_err(|e| anyhow::anyhow!("invalid embedded server settings:\n{e}"))?;
-    let std_listener =
-        std::net::TcpListener::bind(bind).with_context(|| format!("cannot listen on {bind}"))?;
-    std_listener.set_nonblocking(true)?;
-    let addr = std_listener.local_addr()?;
+    // One connection is one open file: as many as the hard limit allows (`runner serve` is
+    // its own process).
+    crate::engine::warm::raise_nofile_limit();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("runner-sim")
         .enable_all()
         .build()
         .context("cannot start the embedded server's runtime")?;
-    let (listener, conns) = {
+    let (addr, (listener, conns)) = {
         let _in_server_runtime = runtime.enter();
-        listener::FaultListener::new(tokio::net::TcpListener::from_std(std_listener)?)?
+        let l = listener::listen(bind).with_context(|| format!("cannot listen on {bind}"))?;
+        (l.local_addr()?, listener::FaultListener::new(l)?)
     };
     let tokenizer = Tokenizer::builtin();
     // Load the shared prompt tokenizer now, not inside the first request's timing.
