@@ -1,5 +1,6 @@
-//! Statistics of repeated runs: mean with a 95 % confidence interval (Student's t) and
-//! Welch's unequal-variance t-test between two samples.
+//! Statistics of repeated runs: mean with a 95 % confidence interval (Student's t),
+//! Welch's unequal-variance t-test between two samples, and Holm's correction of a family of
+//! p-values.
 //!
 //! In: the values of one metric over a point's repeats. Out: [`Stat`] and p-values.
 
@@ -85,6 +86,24 @@ pub fn welch(a: &Stat, b: &Stat) -> Option<Welch> {
     Some(Welch { t, df, p })
 }
 
+/// Holm–Bonferroni adjusted p-values, in the order given: with `m` p-values sorted
+/// ascending, the k-th smallest (k from 1) becomes `max over j ≤ k of min(1, (m − j + 1) ·
+/// p_(j))`. Calling a change when its adjusted p is below α keeps the chance of calling any
+/// change among the family, when nothing changed, at most α, whatever the dependence
+/// between the tests (Holm 1979).
+pub fn holm(ps: &[f64]) -> Vec<f64> {
+    let m = ps.len();
+    let mut order: Vec<usize> = (0..m).collect();
+    order.sort_by(|&a, &b| ps[a].total_cmp(&ps[b]));
+    let mut out = vec![0.0; m];
+    let mut running = 0.0f64;
+    for (k, &i) in order.iter().enumerate() {
+        running = running.max(((m - k) as f64 * ps[i]).min(1.0));
+        out[i] = running;
+    }
+    out
+}
+
 /// Result of [`welch`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Welch {
@@ -145,5 +164,25 @@ mod tests {
         assert_eq!(welch(&c, &c).unwrap().p, 1.0);
         assert_eq!(welch(&c, &Stat::of(&[3.0, 3.0])).unwrap().p, 0.0);
         assert!(welch(&c, &Stat::of(&[3.0])).is_none());
+    }
+
+    #[test]
+    fn holm_adjusts_by_rank_and_keeps_the_order() {
+        // Sorted: 0.005 ×4 = 0.02, 0.01 ×3 = 0.03, 0.03 ×2 = 0.06, 0.04 ×1 = 0.04 → raised to
+        // the running maximum 0.06.
+        let adj = holm(&[0.01, 0.04, 0.03, 0.005]);
+        for (a, want) in adj.iter().zip([0.03, 0.06, 0.06, 0.02]) {
+            close(*a, want, 1e-12);
+        }
+        // An A/A diff of 15 metrics whose smallest p is 0.046: 15 × 0.046 = 0.69, no call.
+        let mut ps = vec![0.5; 15];
+        ps[3] = 0.046;
+        let adj = holm(&ps);
+        close(adj[3], 0.69, 1e-12);
+        assert!(adj.iter().all(|&p| p >= ALPHA));
+        // Capped at 1; a single test is unchanged; none is none.
+        assert_eq!(holm(&[0.6, 0.7]), [1.0, 1.0]);
+        assert_eq!(holm(&[0.046]), [0.046]);
+        assert!(holm(&[]).is_empty());
     }
 }
