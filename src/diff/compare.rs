@@ -1,14 +1,14 @@
 //! The comparison: for every point of the baseline and every metric, the baseline's value
 //! and, per other input, its value, the change and a verdict by the metric's direction.
 //! With repeats on both sides the values are means with 95 % CIs and the verdict needs
-//! Welch's test to say p < 0.05 after Holm's correction across every comparison of the table
-//! with the same input ([`super::stats::holm`]).
+//! Welch's test to say p < 0.05 after the Benjamini–Hochberg correction across every
+//! comparison of the table with the same input ([`super::stats::bh`]).
 //!
 //! In: the baseline's and the other inputs' [`Points`], the metrics. Out: [`Line`]s.
 
 use super::join::{Point, Points};
 use super::metric::{Direction, direction};
-use super::stats::{ALPHA, Stat, holm, welch};
+use super::stats::{ALPHA, Stat, bh, welch};
 
 /// What a change means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,8 +21,8 @@ pub enum Verdict {
     Same,
     /// Moved, for a metric with no better direction.
     Changed,
-    /// Repeats on both sides, and Welch's test (Holm-corrected) found no significant
-    /// difference.
+    /// Repeats on both sides, and Welch's test (corrected for the table's many tests) found
+    /// no significant difference.
     NoSignificantChange,
 }
 
@@ -52,8 +52,8 @@ pub struct Cell {
     pub verdict: Verdict,
     /// Welch's p-value, with repeats on both sides.
     pub p: Option<f64>,
-    /// `p` adjusted by Holm's method over every p-value of the table in this input's column
-    /// (the verdict's test: significant when below 0.05).
+    /// `p` adjusted by Benjamini–Hochberg over every p-value of the table in this input's
+    /// column (the verdict's test: significant when below 0.05).
     pub p_adj: Option<f64>,
 }
 
@@ -105,8 +105,8 @@ fn judge(metric: &str, delta: f64, pct: Option<f64>, p: Option<f64>, same_within
     }
 }
 
-/// Holm's correction per input column: every tested cell of column `i` gets its adjusted
-/// p-value, and its verdict is judged by it.
+/// The correction per input column: every tested cell of column `i` gets its adjusted
+/// p-value ([`bh`]), and its verdict is judged by it.
 fn correct(lines: &mut [Line], columns: usize, same_within: f64) {
     for i in 0..columns {
         let tested: Vec<(usize, f64)> = lines
@@ -115,7 +115,7 @@ fn correct(lines: &mut [Line], columns: usize, same_within: f64) {
             .filter_map(|(n, l)| Some((n, l.cells[i].as_ref()?.p?)))
             .collect();
         let ps: Vec<f64> = tested.iter().map(|(_, p)| *p).collect();
-        for ((n, _), adj) in tested.iter().zip(holm(&ps)) {
+        for ((n, _), adj) in tested.iter().zip(bh(&ps)) {
             let line = &mut lines[*n];
             let c = line.cells[i].as_mut().expect("a tested cell");
             c.p_adj = Some(adj);
@@ -222,13 +222,13 @@ mod tests {
     }
 
     #[test]
-    fn verdicts_use_holm_adjusted_p_across_the_column() {
-        // Alone, each p < 0.05 would call a change. Holm over the three: 0.01 × 3 = 0.03,
-        // 0.03 × 2 = 0.06, 0.04 × 1 = 0.04 raised to the running maximum 0.06.
+    fn verdicts_use_adjusted_p_across_the_column() {
+        // Alone, the first two would call a change. Benjamini–Hochberg over the three:
+        // 0.01 · 3 = 0.03, 0.04 · 3/2 = 0.06, 0.06 · 3/3 = 0.06.
         let mut lines = vec![
             tested("mean_ttft_ms", 0.01),
             tested("output_throughput", 0.04),
-            tested("p99_ttft_ms", 0.03),
+            tested("p99_ttft_ms", 0.06),
         ];
         correct(&mut lines, 2, 1.0);
         let got: Vec<(Option<f64>, Verdict)> = lines

@@ -1,7 +1,7 @@
 //! The regression gate: rules from `--fail-on` and a scenario's `gate.fail_on`, checked
 //! against every compared line. A rule is crossed when the change goes its way by more than
-//! its amount; with repeats on both sides the change must also be significant (Holm-adjusted
-//! p < 0.05).
+//! its amount; with repeats on both sides the change must also be significant (adjusted
+//! p < 0.05, [`super::compare`]).
 //!
 //! In: [`GateRule`]s and the comparison's [`Line`]s. Out: [`Failure`]s; any makes the
 //! process exit 4.

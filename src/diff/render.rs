@@ -18,8 +18,8 @@ pub fn stat_text(s: &Stat) -> String {
     }
 }
 
-/// The verdict with Welch's p and, when the table held several tests, Holm's adjusted p
-/// (the one the verdict used).
+/// The verdict with Welch's p and, when the table held several tests, the adjusted p (the
+/// one the verdict used).
 fn verdict_text(c: &Cell) -> String {
     match (c.p, c.p_adj) {
         (Some(p), Some(adj)) if adj != p => {
