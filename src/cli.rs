@@ -36,7 +36,8 @@ enum Command {
         /// Replace earlier results in the directory instead of appending to them.
         #[arg(long, conflicts_with = "resume")]
         fresh: bool,
-        /// When the runs end, draw the plots and write report.md (as `runner report`).
+        /// When the runs end, draw the plots and write report.md (as `runner report`; also the
+        /// scenario's `output.report: true`).
         #[arg(long)]
         report: bool,
         /// Label every run (repeatable): KEY=VALUE, added to the scenario's `labels:`
@@ -286,6 +287,7 @@ fn execute(cli: Cli) -> Result<i32> {
                 }
                 r => r?,
             };
+            let report = report || loaded.scenario.output.report;
             if report && crate::report::plot::command(&outcome.dir) != 0 {
                 return Ok(1);
             }

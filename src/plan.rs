@@ -45,6 +45,9 @@ pub struct SearchMark {
     pub dataset: String,
     /// 0 for the throughput probe, then 1, 2, … in the order run.
     pub step: u32,
+    /// Whether the run has the saturation stop ([`crate::search::run_load`]).
+    #[serde(skip)]
+    pub saturation_stop: bool,
 }
 
 /// The expanded matrix.

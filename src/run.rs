@@ -420,7 +420,7 @@ async fn sweep(
         }
         eprintln!("\n{}", source.header(spec));
         let rules = match &spec.search {
-            Some(_) => StopRules::of(&crate::search::run_load(&s.load)),
+            Some(mark) => StopRules::of(&crate::search::run_load(&s.load, mark)),
             None => StopRules::of(&s.load),
         };
         let keep = sink.keeps_records();

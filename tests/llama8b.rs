@@ -1,5 +1,6 @@
 //! The flagship scenario, offline: with no environment set it skips the remote targets,
-//! searches the embedded H100 model's capacity for each dataset and writes the table.
+//! searches the embedded H100 model's capacity for each dataset, writes the table and, as
+//! its `output.report` asks, the report (plots and report.md).
 
 mod support;
 
@@ -50,4 +51,17 @@ fn llama8b_runs_offline_against_the_embedded_target() {
     }
     let csv = std::fs::read_to_string(dir.path().join("capacity.csv")).unwrap();
     assert_eq!(csv.lines().count(), 4, "{csv}");
+    // The report, written without --report: three charts per dataset, SVG and PNG.
+    assert!(stdout.contains("report: "), "{stdout}");
+    for d in ["chat", "random-1k-1k", "shared-prefix"] {
+        for chart in ["ttft", "tpot", "goodput"] {
+            for ext in ["svg", "png"] {
+                let f = dir.path().join(format!("plots/{d}-{chart}.{ext}"));
+                assert!(std::fs::metadata(&f).unwrap().len() > 1000, "{f:?}");
+            }
+        }
+    }
+    let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    assert!(md.contains("![chat: TTFT"), "{md}");
+    assert!(md.contains("| h100-sim | random-1k-1k |"), "{md}");
 }

@@ -186,6 +186,7 @@ pub fn build(args: &BenchArgs, given: &dyn Fn(&str) -> bool) -> Result<Setup, Us
             dir: None,
             details: args.output.output_details,
             cache_report: args.output.cache_report,
+            ..OutputOptions::default()
         },
         // bench_serving's `--tag` is the label `tag`.
         labels: args

@@ -1,13 +1,14 @@
 //! The comparison: for every point of the baseline and every metric, the baseline's value
 //! and, per other input, its value, the change and a verdict by the metric's direction.
 //! With repeats on both sides the values are means with 95 % CIs and the verdict needs
-//! Welch's test to say p < 0.05.
+//! Welch's test to say p < 0.05 after the Benjamini–Hochberg correction across every
+//! comparison of the table with the same input ([`super::stats::bh`]).
 //!
 //! In: the baseline's and the other inputs' [`Points`], the metrics. Out: [`Line`]s.
 
 use super::join::{Point, Points};
 use super::metric::{Direction, direction};
-use super::stats::{ALPHA, Stat, welch};
+use super::stats::{ALPHA, Stat, bh, welch};
 
 /// What a change means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,7 +21,8 @@ pub enum Verdict {
     Same,
     /// Moved, for a metric with no better direction.
     Changed,
-    /// Repeats on both sides, and Welch's test found no significant difference.
+    /// Repeats on both sides, and Welch's test (corrected for the table's many tests) found
+    /// no significant difference.
     NoSignificantChange,
 }
 
@@ -50,6 +52,9 @@ pub struct Cell {
     pub verdict: Verdict,
     /// Welch's p-value, with repeats on both sides.
     pub p: Option<f64>,
+    /// `p` adjusted by Benjamini–Hochberg over every p-value of the table in this input's
+    /// column (the verdict's test: significant when below 0.05).
+    pub p_adj: Option<f64>,
 }
 
 /// One point × metric row of the table.
@@ -70,27 +75,52 @@ fn stat(point: &Point, metric: &str) -> Option<Stat> {
     (!values.is_empty()).then(|| Stat::of(&values))
 }
 
-/// Compare `base` with the value of the same point in another input.
+/// Compare `base` with the value of the same point in another input, as the only test of
+/// its family (`p_adj` = `p`; [`lines`] corrects across the table).
 pub fn cell(metric: &str, base: &Stat, new: Stat, same_within_pct: f64) -> Cell {
     let delta = new.mean - base.mean;
     let pct = (base.mean != 0.0).then(|| delta / base.mean.abs() * 100.0);
     let p = welch(base, &new).map(|w| w.p);
+    Cell {
+        new,
+        delta,
+        pct,
+        verdict: judge(metric, delta, pct, p, same_within_pct),
+        p,
+        p_adj: p,
+    }
+}
+
+/// The verdict on a change of `delta` (`pct` %), given the p-value it is judged by.
+fn judge(metric: &str, delta: f64, pct: Option<f64>, p: Option<f64>, same_within: f64) -> Verdict {
     // Beyond the band of "same"; with repeats the change must also be significant.
-    let beyond = pct.map_or(delta != 0.0, |pct| pct.abs() >= same_within_pct);
-    let verdict = match (p, beyond, direction(metric)) {
+    let beyond = pct.map_or(delta != 0.0, |pct| pct.abs() >= same_within);
+    match (p, beyond, direction(metric)) {
         (Some(p), _, _) if p >= ALPHA => Verdict::NoSignificantChange,
         (_, false, _) => Verdict::Same,
         (_, true, Direction::Neutral) => Verdict::Changed,
         (_, true, Direction::HigherIsBetter) if delta > 0.0 => Verdict::Better,
         (_, true, Direction::LowerIsBetter) if delta < 0.0 => Verdict::Better,
         (_, true, _) => Verdict::Worse,
-    };
-    Cell {
-        new,
-        delta,
-        pct,
-        verdict,
-        p,
+    }
+}
+
+/// The correction per input column: every tested cell of column `i` gets its adjusted
+/// p-value ([`bh`]), and its verdict is judged by it.
+fn correct(lines: &mut [Line], columns: usize, same_within: f64) {
+    for i in 0..columns {
+        let tested: Vec<(usize, f64)> = lines
+            .iter()
+            .enumerate()
+            .filter_map(|(n, l)| Some((n, l.cells[i].as_ref()?.p?)))
+            .collect();
+        let ps: Vec<f64> = tested.iter().map(|(_, p)| *p).collect();
+        for ((n, _), adj) in tested.iter().zip(bh(&ps)) {
+            let line = &mut lines[*n];
+            let c = line.cells[i].as_mut().expect("a tested cell");
+            c.p_adj = Some(adj);
+            c.verdict = judge(&line.metric, c.delta, c.pct, Some(adj), same_within);
+        }
     }
 }
 
@@ -126,6 +156,7 @@ pub fn lines(
             });
         }
     }
+    correct(&mut out, others.len(), same_within_pct);
     out
 }
 
@@ -176,5 +207,57 @@ mod tests {
         let c = cell("mean_ttft_ms", &b, Stat::of(&[100.2, 100.21, 100.19]), 1.0);
         assert!(c.p.unwrap() < ALPHA);
         assert_eq!(c.verdict, Verdict::Same);
+    }
+
+    /// A line whose one cell rose 10 % with Welch's p = `p`.
+    fn tested(metric: &str, p: f64) -> Line {
+        let mut c = cell(metric, &Stat::of(&[100.0]), Stat::of(&[110.0]), 1.0);
+        c.p = Some(p);
+        Line {
+            key: "t/d/rate=1".into(),
+            metric: metric.into(),
+            base: Some(Stat::of(&[100.0])),
+            cells: vec![Some(c), None],
+        }
+    }
+
+    #[test]
+    fn verdicts_use_adjusted_p_across_the_column() {
+        // Alone, the first two would call a change. Benjamini–Hochberg over the three:
+        // 0.01 · 3 = 0.03, 0.04 · 3/2 = 0.06, 0.06 · 3/3 = 0.06.
+        let mut lines = vec![
+            tested("mean_ttft_ms", 0.01),
+            tested("output_throughput", 0.04),
+            tested("p99_ttft_ms", 0.06),
+        ];
+        correct(&mut lines, 2, 1.0);
+        let got: Vec<(Option<f64>, Verdict)> = lines
+            .iter()
+            .map(|l| {
+                let c = l.cells[0].as_ref().unwrap();
+                (c.p_adj.map(|p| (p * 1e9).round() / 1e9), c.verdict)
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Some(0.03), Verdict::Worse),
+                (Some(0.06), Verdict::NoSignificantChange),
+                (Some(0.06), Verdict::NoSignificantChange),
+            ]
+        );
+        // Single runs (no p) are judged as before.
+        let mut single = vec![Line {
+            cells: vec![Some(cell(
+                "mean_ttft_ms",
+                &Stat::of(&[100.0]),
+                Stat::of(&[110.0]),
+                1.0,
+            ))],
+            ..tested("mean_ttft_ms", 0.5)
+        }];
+        correct(&mut single, 1, 1.0);
+        let c = single[0].cells[0].as_ref().unwrap();
+        assert_eq!((c.p_adj, c.verdict), (None, Verdict::Worse));
     }
 }

@@ -13,7 +13,7 @@ fn stat_json(s: &Stat) -> Value {
 }
 
 /// `{"inputs", "key", "comparisons": [{"run", "metric", "base", "new": [{input, n, mean,
-/// ci95, delta, delta_pct, verdict, p_value}]}], "unmatched", "notes", "gate"}`.
+/// ci95, delta, delta_pct, verdict, p_value, p_adjusted}]}], "unmatched", "notes", "gate"}`.
 pub fn json(r: &Report) -> String {
     let comparisons: Vec<Value> = r
         .lines
@@ -31,6 +31,7 @@ pub fn json(r: &Report) -> String {
                         v["delta_pct"] = json!(c.pct);
                         v["verdict"] = json!(c.verdict.as_str());
                         v["p_value"] = json!(c.p);
+                        v["p_adjusted"] = json!(c.p_adj);
                         v
                     }
                     None => json!({"input": input, "missing": true}),
@@ -76,6 +77,7 @@ pub const CSV_COLUMNS: &[&str] = &[
     "delta_pct",
     "verdict",
     "p_value",
+    "p_adjusted",
 ];
 
 /// One row per point × metric × other input, columns [`CSV_COLUMNS`].
@@ -100,6 +102,7 @@ pub fn csv(r: &Report) -> String {
             row.push(num(c.as_ref().and_then(|c| c.pct)));
             row.push(c.as_ref().map_or("missing", |c| c.verdict.as_str()).into());
             row.push(num(c.as_ref().and_then(|c| c.p)));
+            row.push(num(c.as_ref().and_then(|c| c.p_adj)));
             w.write_record(&row).expect("writing to memory");
         }
     }

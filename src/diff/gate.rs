@@ -1,6 +1,7 @@
 //! The regression gate: rules from `--fail-on` and a scenario's `gate.fail_on`, checked
 //! against every compared line. A rule is crossed when the change goes its way by more than
-//! its amount; with repeats on both sides the change must also be significant (p < 0.05).
+//! its amount; with repeats on both sides the change must also be significant (adjusted
+//! p < 0.05, [`super::compare`]).
 //!
 //! In: [`GateRule`]s and the comparison's [`Line`]s. Out: [`Failure`]s; any makes the
 //! process exit 4.
@@ -70,7 +71,7 @@ pub fn check(rules: &[GateRule], lines: &[Line], inputs: &[String]) -> Vec<Failu
                 } else {
                     change < -rule.amount
                 };
-                if crossed && c.p.is_none_or(|p| p < ALPHA) {
+                if crossed && c.p_adj.is_none_or(|p| p < ALPHA) {
                     out.push(Failure {
                         key: line.key.clone(),
                         metric: line.metric.clone(),

@@ -18,10 +18,15 @@ pub fn stat_text(s: &Stat) -> String {
     }
 }
 
+/// The verdict with Welch's p and, when the table held several tests, the adjusted p (the
+/// one the verdict used).
 fn verdict_text(c: &Cell) -> String {
-    match c.p {
-        Some(p) => format!("{} (p={p:.3})", c.verdict.as_str()),
-        None => c.verdict.as_str().to_owned(),
+    match (c.p, c.p_adj) {
+        (Some(p), Some(adj)) if adj != p => {
+            format!("{} (p={p:.3}, adjusted {adj:.3})", c.verdict.as_str())
+        }
+        (Some(p), _) => format!("{} (p={p:.3})", c.verdict.as_str()),
+        _ => c.verdict.as_str().to_owned(),
     }
 }
 

@@ -1,5 +1,6 @@
-//! Statistics of repeated runs: mean with a 95 % confidence interval (Student's t) and
-//! Welch's unequal-variance t-test between two samples.
+//! Statistics of repeated runs: mean with a 95 % confidence interval (Student's t),
+//! Welch's unequal-variance t-test between two samples, and the Benjamini–Hochberg correction
+//! of a family of p-values.
 //!
 //! In: the values of one metric over a point's repeats. Out: [`Stat`] and p-values.
 
@@ -38,6 +39,25 @@ pub fn welch(a: &Stat, b: &Stat) -> Option<Welch> {
     let dist = StudentsT::new(0.0, 1.0, df).expect("degrees of freedom are positive");
     let p = (2.0 * (1.0 - dist.cdf(t.abs()))).clamp(0.0, 1.0);
     Some(Welch { t, df, p })
+}
+
+/// Benjamini–Hochberg adjusted p-values, in the order given: with `m` p-values sorted
+/// ascending, the k-th smallest (k from 1) becomes `min over j ≥ k of min(1, m / j · p_(j))`.
+/// Calling the changes whose adjusted p is below α keeps the expected share of false calls
+/// among the calls at most α (Benjamini & Hochberg 1995; for tests that are independent or
+/// positively dependent, as the metrics of one run are); when nothing changed, that is the
+/// chance of calling any change at all.
+pub fn bh(ps: &[f64]) -> Vec<f64> {
+    let m = ps.len();
+    let mut order: Vec<usize> = (0..m).collect();
+    order.sort_by(|&a, &b| ps[a].total_cmp(&ps[b]));
+    let mut out = vec![0.0; m];
+    let mut running = 1.0f64;
+    for (k, &i) in order.iter().enumerate().rev() {
+        running = running.min(m as f64 / (k + 1) as f64 * ps[i]);
+        out[i] = running;
+    }
+    out
 }
 
 /// Result of [`welch`].
@@ -100,5 +120,31 @@ mod tests {
         assert_eq!(welch(&c, &c).unwrap().p, 1.0);
         assert_eq!(welch(&c, &Stat::of(&[3.0, 3.0])).unwrap().p, 0.0);
         assert!(welch(&c, &Stat::of(&[3.0])).is_none());
+    }
+
+    #[test]
+    fn benjamini_hochberg_adjusts_by_rank_and_keeps_the_order() {
+        // Sorted: 0.005 ·4/1 = 0.02, 0.01 ·4/2 = 0.02, 0.03 ·4/3 = 0.04, 0.04 ·4/4 = 0.04;
+        // then the running minimum from the largest down changes nothing.
+        let adj = bh(&[0.01, 0.04, 0.03, 0.005]);
+        for (a, want) in adj.iter().zip([0.02, 0.04, 0.04, 0.02]) {
+            close(*a, want, 1e-12);
+        }
+        // 0.01 ·3 = 0.03, 0.04 ·3/2 = 0.06, 0.06 ·3/3 = 0.06: the 0.04 is no longer a call.
+        let adj = bh(&[0.01, 0.04, 0.06]);
+        for (a, want) in adj.iter().zip([0.03, 0.06, 0.06]) {
+            close(*a, want, 1e-12);
+        }
+        // An A/A diff of 15 metrics whose smallest p is 0.046: 15 × 0.046 = 0.69, lowered to
+        // the 0.5 · 15/15 of the largest: no call.
+        let mut ps = vec![0.5; 15];
+        ps[3] = 0.046;
+        let adj = bh(&ps);
+        close(adj[3], 0.5, 1e-12);
+        assert!(adj.iter().all(|&p| p >= ALPHA));
+        // 0.6 · 2 capped by 0.7 · 2/2; a single test is unchanged; none is none.
+        assert_eq!(bh(&[0.6, 0.7]), [0.7, 0.7]);
+        assert_eq!(bh(&[0.046]), [0.046]);
+        assert!(bh(&[]).is_empty());
     }
 }

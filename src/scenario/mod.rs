@@ -399,6 +399,10 @@ pub struct OutputOptions {
     /// Details" section and a `cache_report` object, as bench_serving's `--cache-report`.
     #[serde(default)]
     pub cache_report: bool,
+    /// When the runs end, draw the plots (`plots/`, SVG and PNG) and write `report.md` in the
+    /// results directory, as `runner report DIR` (or `runner run --report`) does.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub report: bool,
 }
 
 impl Scenario {

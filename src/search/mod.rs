@@ -12,6 +12,7 @@
 pub mod bracket;
 pub mod table;
 
+use crate::engine::stop::Saturation;
 use crate::metrics::Summary;
 use crate::plan::{RunSpec, SearchMark};
 use crate::report::RunInfo;
@@ -44,6 +45,8 @@ struct Cell {
     ceiling: Option<f64>,
     /// Median end-to-end latency in the probe, s: search runs last at least twice that.
     lifetime_s: f64,
+    /// 99th percentile of it, s: the time the backlog takes to settle ([`saturation_stop`]).
+    longest_s: f64,
     step: u32,
     run_ids: Vec<String>,
     /// (value, request_goodput) of passing runs; (value, failed thresholds) of failing ones.
@@ -79,6 +82,7 @@ impl<'a> Driver<'a> {
                         .then(|| Bracket::new(search, search.start.unwrap_or(1.0), 0)),
                     ceiling: None,
                     lifetime_s: 0.0,
+                    longest_s: 0.0,
                     step: 0,
                     run_ids: Vec::new(),
                     passed: Vec::new(),
@@ -110,6 +114,7 @@ impl<'a> Driver<'a> {
                 let ceiling = ceiling(summary);
                 cell.ceiling = Some(ceiling);
                 cell.lifetime_s = summary.e2e_ms.median / 1000.0;
+                cell.longest_s = summary.e2e_ms.p99 / 1000.0;
                 let start = search.start.unwrap_or(match search.axis {
                     SearchAxis::RequestRate => ceiling,
                     SearchAxis::MaxConcurrency => {
@@ -146,6 +151,7 @@ impl<'a> Driver<'a> {
     fn next_of_current(&mut self) -> Option<RunSpec> {
         let (s, search) = (self.s, self.search);
         let cell = self.cells.get_mut(self.current)?;
+        let saturation_stop = cell.bracket.is_some() && saturation_stop(cell.longest_s);
         let (rate, conc, limit) = match &cell.bracket {
             None => {
                 let p = search.probe.as_ref().expect("no bracket means a probe");
@@ -187,6 +193,7 @@ impl<'a> Driver<'a> {
                 target: t.name.clone(),
                 dataset: d.name().to_owned(),
                 step,
+                saturation_stop,
             }),
         })
     }
@@ -272,13 +279,24 @@ fn run_requests(search: &Search, cell: &Cell, value: f64) -> usize {
     n.max(floor).min(cell.len).max(1)
 }
 
-/// The `load` a search run runs under: the scenario's, with the saturation stop on (a run
-/// that stops as saturated fails its SLO, [`crate::slo::fail_saturated`]) and no
-/// `duration_s`, as a search run is bounded by its request count ([`run_requests`]).
-pub fn run_load(load: &crate::scenario::Load) -> crate::scenario::Load {
+/// Whether search runs whose requests live up to `longest_s` seconds may have the
+/// saturation stop. The rule ([`Saturation`]) calls a backlog that grew through its whole
+/// window of samples saturated; at the start of every run the backlog grows from 0 to its
+/// steady level for as long as the longest request lives, so that must be over well within
+/// the window (half of it), else a healthy run of long requests (1k-token answers live 10 s
+/// and more) is stopped as saturated. Such runs are bounded by their request count alone.
+fn saturation_stop(longest_s: f64) -> bool {
+    longest_s <= Saturation::PERIOD.as_secs_f64() * Saturation::WINDOW as f64 / 2.0
+}
+
+/// The `load` a search run runs under: the scenario's, with the saturation stop on when the
+/// run's mark allows it (a run that stops as saturated fails its SLO,
+/// [`crate::slo::fail_saturated`]) and no `duration_s`, as a search run is bounded by its
+/// request count ([`run_requests`]).
+pub fn run_load(load: &crate::scenario::Load, mark: &SearchMark) -> crate::scenario::Load {
     crate::scenario::Load {
         duration_s: None,
-        stop_on_saturation: true,
+        stop_on_saturation: mark.saturation_stop,
         ..load.clone()
     }
 }
@@ -348,4 +366,19 @@ pub fn describe(s: &Scenario, search: &Search) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_requests_run_without_the_saturation_stop() {
+        // The rule's window is 5 one-second samples: requests living up to 2.5 s settle the
+        // backlog within its first half; 1k-token answers (10 s and more) do not.
+        assert!(saturation_stop(0.4));
+        assert!(saturation_stop(2.5));
+        assert!(!saturation_stop(2.6));
+        assert!(!saturation_stop(12.0));
+    }
 }

@@ -116,8 +116,10 @@ const SLO_RED: RGBColor = RGBColor(214, 39, 40);
 const CAPACITY_GREEN: RGBColor = RGBColor(0, 140, 60);
 /// Width of the legend panel on the right, in pixels.
 const LEGEND_WIDTH: u32 = 350;
-/// Longest legend text; longer ones end in "…".
+/// Longest legend text in the large font; a legend with a longer one is drawn in the small
+/// font, where `LEGEND_CHARS_SMALL` fit; longer ones end in "…".
 const LEGEND_CHARS: usize = 36;
+const LEGEND_CHARS_SMALL: usize = 44;
 const GRID: RGBColor = RGBColor(225, 225, 225);
 
 fn color(i: usize) -> RGBColor {
@@ -366,11 +368,21 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &Chart) -> Result<
 /// The legend, drawn by hand in the right-hand panel so it never covers the data.
 fn legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &Chart) -> Result<()> {
     let entries = c.series.len() + c.hlines.len() + c.vlines.len() + c.marks.len();
+    let labels = (c.series.iter().map(|s| &s.name))
+        .chain(c.hlines.iter().chain(&c.vlines).map(|r| &r.label))
+        .chain(c.marks.iter().map(|m| &m.label));
+    let long = labels.into_iter().any(|l| l.chars().count() > LEGEND_CHARS);
+    let small = entries > 22 || long;
     let step: i32 = if entries > 22 { 22 } else { 30 };
-    let font = ("sans-serif", if entries > 22 { 14 } else { 17 }).into_font();
+    let font = ("sans-serif", if small { 14 } else { 17 }).into_font();
+    let max = if small {
+        LEGEND_CHARS_SMALL
+    } else {
+        LEGEND_CHARS
+    };
     let text = |s: &str, y: i32| {
-        let s = if s.chars().count() > LEGEND_CHARS {
-            let cut: String = s.chars().take(LEGEND_CHARS - 1).collect();
+        let s = if s.chars().count() > max {
+            let cut: String = s.chars().take(max - 1).collect();
             format!("{cut}…")
         } else {
             s.to_owned()

@@ -146,6 +146,11 @@ impl<'a> Sweep<'a> {
                 at: x,
                 kind: RuleKind::Capacity,
             });
+            if !chart.notes.iter().any(|n| n.starts_with("capacity line")) {
+                chart
+                    .notes
+                    .push("capacity line: at its run's achieved rate".into());
+            }
             if let Some(y) = run.num(&format!("p99_{metric}_ms")) {
                 chart.marks.push(Mark {
                     label: format!("{target} p99 at capacity"),
