@@ -108,6 +108,44 @@ impl Outcome {
     }
 }
 
+/// The static name of a failure kind read back from results (`http_503`, `timeout_idle`...):
+/// the same `&'static str` [`Outcome::kind`] gives. A name this version does not write (a
+/// newer runner's) is kept as it is read.
+pub fn kind_named(name: &str) -> &'static str {
+    const CLASSES: [&str; 14] = [
+        "ok",
+        "http",
+        "stream_in_band_error",
+        "stream_malformed",
+        "stream_early_close",
+        "stream_no_output",
+        "stream_disconnect",
+        "timeout_connect",
+        "timeout_first_byte",
+        "timeout_idle",
+        "timeout_total",
+        "connect",
+        "transport",
+        "client",
+    ];
+    if let Some(status) = name
+        .strip_prefix("http_")
+        .and_then(|s| s.parse::<u16>().ok())
+        && (100..=999).contains(&status)
+    {
+        return http_kind(status);
+    }
+    match CLASSES
+        .iter()
+        .chain(["cancelled"].iter())
+        .find(|c| **c == name)
+    {
+        Some(c) => c,
+        // Bounded by the distinct names in the files read.
+        None => Box::leak(name.to_owned().into_boxed_str()),
+    }
+}
+
 /// `http_<status>` for every status HTTP can carry (100–999), written once on first use.
 fn http_kind(status: u16) -> &'static str {
     static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();

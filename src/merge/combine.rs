@@ -82,7 +82,8 @@ pub fn summary(shards: &[ShardLine]) -> Result<Summary> {
     for l in &lines {
         if let Some(f) = l.get("failures").and_then(Value::as_object) {
             for (k, v) in f {
-                *s.failures.entry(k.clone()).or_default() += v.as_u64().unwrap_or(0) as usize;
+                *s.failures.entry(crate::record::kind_named(k)).or_default() +=
+                    v.as_u64().unwrap_or(0) as usize;
             }
         }
     }
