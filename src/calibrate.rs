@@ -66,7 +66,7 @@ fn line(name: &str, d: &Dist) {
 
 /// Measure and print.
 pub async fn calibrate(c: Calibration) -> Result<()> {
-    engine::warm::raise_nofile_limit();
+    crate::nofile::raise();
     let tok = Tokenizer::builtin();
     let n = c.requests;
 

@@ -18,6 +18,7 @@ pub mod hint;
 pub mod interrupt;
 pub mod merge;
 pub mod metrics;
+pub mod nofile;
 pub mod plan;
 pub mod protocol;
 pub mod provenance;

@@ -312,7 +312,7 @@ pub async fn execute_with(
     sink: &mut dyn RunSink,
     ctl: &SweepControl,
 ) -> Result<SweepOutcome> {
-    engine::warm::raise_nofile_limit();
+    crate::nofile::raise();
     for note in &s.skipped_targets {
         eprintln!("note: {note}");
     }

@@ -2,7 +2,7 @@
 
 mod support;
 
-use runner::engine::{self, pace, warm};
+use runner::engine::{self, pace};
 use runner::metrics::Collector;
 use runner::scenario::{Backend, RequestOptions};
 use runner::sim::{self, Preset, SimConfig};
@@ -10,7 +10,7 @@ use runner::tokenizer::Tokenizer;
 use runner::workload::RequestSpec;
 
 async fn judged(n: usize, rate: f64) -> (Option<String>, f64, f64) {
-    warm::raise_nofile_limit();
+    runner::nofile::raise();
     let config = SimConfig {
         preset: Preset::Instant,
         ..SimConfig::default()

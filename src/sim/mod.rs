@@ -104,7 +104,7 @@ pub async fn start(config: SimConfig, bind: SocketAddr) -> Result<Server> {
         .map_err(|e| anyhow::anyhow!("invalid embedded server settings:\n{e}"))?;
     // One connection is one open file: as many as the hard limit allows (`runner serve` is
     // its own process).
-    crate::engine::warm::raise_nofile_limit();
+    crate::nofile::raise();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("runner-sim")
