@@ -63,7 +63,7 @@ EOF
 # oha on the same endpoint and body; prints "req/s tok/s server-cpu-%".
 oha_rate() {
     local stream=$1 c0 t0 t1 body
-    body="{\"model\":\"m\",\"prompt\":\"the of and to a in is it you that he was for on are\",\"max_tokens\":$OUT_LEN,\"temperature\":0.0,\"ignore_eos\":true,\"stream\":$stream}"
+    body="{\"model\":\"m\",\"prompt\":\"the of and to a in is it you that he was for on are\",\"best_of\":1,\"max_tokens\":$OUT_LEN,\"stream\":$stream,\"temperature\":0.0,\"ignore_eos\":true}"
     c0=$(server_cpu)
     t0=$(date +%s.%N)
     taskset -c "$CLIENT_CPU" "$OHA" --no-tui --output-format json -n "$N" -c "$CONC" -m POST \
