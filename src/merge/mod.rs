@@ -100,7 +100,14 @@ pub fn merge(dirs: &[PathBuf], output: &Path) -> Result<()> {
         if let Some(slo) = &slo {
             if details || slo.per_request().is_empty() {
                 let line = report::result_json(&info, &summary);
-                info.slo = Some(crate::slo::judge(slo, &line, &records, summary.duration_s));
+                let mut v = crate::slo::judge(slo, &line, &records, summary.duration_s);
+                if records.is_empty() {
+                    // No per-request thresholds: every successful request is a good one.
+                    let sent = (summary.completed + summary.failed).max(1) as f64;
+                    v.goodput.slo_attainment = summary.completed as f64 / sent;
+                    v.goodput.request_goodput = summary.request_throughput;
+                }
+                info.slo = Some(v);
             } else {
                 eprintln!(
                     "note: run {run}: per-request SLO thresholds need every shard's details \

@@ -100,10 +100,27 @@ fn four_shards_merge_to_the_single_process_numbers() {
             &[shard_line(k, 4, *late)],
         );
     }
+    // The shards' scenario: its SLO is judged again on the merged numbers.
+    let slo = json!({"slo": {"p99_ttft_ms": 60.0, "mean_ttft_ms": 40.0}});
+    std::fs::write(
+        tmp.path().join("shard-0-of-4/scenario.json"),
+        slo.to_string(),
+    )
+    .unwrap();
     let out = tmp.path().join("merged");
     merge(&[tmp.path().to_owned()], &out).unwrap();
     let text = std::fs::read_to_string(out.join("runs.jsonl")).unwrap();
     let m: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    // TTFTs are 20..69 ms: p99 above 60, mean (44.5) above 40.
+    assert_eq!(m["slo_passed"], false, "{m}");
+    assert_eq!(
+        m["slo_failed"],
+        json!(["mean_ttft_ms", "p99_ttft_ms"]),
+        "{m}"
+    );
+    // Without per-request thresholds every successful request is good.
+    assert_eq!(m["slo_attainment"], 1.0);
+    assert_eq!(m["request_goodput"], m["request_throughput"]);
     // One process over all 200 records, started at the shared instant.
     let mut fold = Fold::default();
     (0..200).for_each(|i| fold.add(&record(i)));
