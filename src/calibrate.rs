@@ -13,7 +13,6 @@
 //! The embedded server runs in this process, so figures 1 and 3 are lower bounds of what
 //! the client alone reaches (the server's work shares the cores).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -110,11 +109,7 @@ pub async fn calibrate(c: Calibration) -> Result<()> {
     let reqs = specs(m, 16, "o");
     engine::warm::before_run(&t, Some(m as u32), f64::INFINITY, m).await;
     let done = engine::execute(t, &reqs, &vec![0.0; m], Some(m as u32)).await;
-    let truth: HashMap<u64, sim::Truth> = server
-        .truth()
-        .into_iter()
-        .map(|t| (t.prompt_hash, t))
-        .collect();
+    let truth = server.truth_by_prompt();
     server.stop().await;
     let (mut ttft_err, mut deliver, mut itl_err) = (Vec::new(), Vec::new(), Vec::new());
     for (spec, r) in reqs.iter().zip(&done.records) {

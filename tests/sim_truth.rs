@@ -3,7 +3,6 @@
 
 mod support;
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use runner::engine;
@@ -49,11 +48,7 @@ async fn errors(
         .filter(|r| r.sent_s <= mid && mid < r.end_s)
         .count();
     println!("{in_flight} streams in flight at mid-run");
-    let truth: HashMap<u64, sim::Truth> = server
-        .truth()
-        .into_iter()
-        .map(|t| (t.prompt_hash, t))
-        .collect();
+    let truth = server.truth_by_prompt();
     server.stop().await;
     let ms = |d: f64| d * 1e3;
     let (mut ttft, mut deliver, mut itl) = (Vec::new(), Vec::new(), Vec::new());

@@ -182,6 +182,15 @@ impl Server {
         self.state.truth.lock().expect("truth lock").clone()
     }
 
+    /// [`Server::truth`] keyed by each request's prompt hash, to pair it with the client's
+    /// record of the same request.
+    pub fn truth_by_prompt(&self) -> std::collections::HashMap<u64, Truth> {
+        self.truth()
+            .into_iter()
+            .map(|t| (t.prompt_hash, t))
+            .collect()
+    }
+
     /// The resolved parameters it runs with.
     pub fn params(&self) -> &Params {
         &self.state.params
