@@ -158,3 +158,39 @@ async fn client_timing_matches_ground_truth_at_100_streams() {
         assert!(itl50 < 0.5, "{name}: median ITL error {itl50:.3} ms");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_arrives_when_the_kernel_receives_it_before_the_server_reads_it() {
+    let server = sim::start_local(SimConfig::fixed(5.0, 1.0)).await.unwrap();
+    let t = target(&server, Backend::Vllm, RequestOptions::default());
+    let specs: Vec<RequestSpec> = prompts(60, 8, 0, 3)
+        .into_iter()
+        .map(|p| RequestSpec::text(p, 8, 2))
+        .collect();
+    let done = engine::execute(t, &specs, &[0.0; 60], Some(20)).await;
+    let truth = server.truth_by_prompt();
+    server.stop().await;
+    for (spec, r) in specs.iter().zip(&done.records) {
+        assert!(r.outcome.is_ok(), "{:?}", r.error);
+        let s = &truth[&prompt_hash(spec.prompt.as_text().unwrap())];
+        let received = s.received.expect("the kernel timestamps what it receives");
+        let sent = done.start + Duration::from_secs_f64(r.sent_s);
+        // Same host, same monotonic clock (the wall-clock stamp converted to within ~1 µs).
+        let slack = Duration::from_micros(50);
+        assert!(
+            sent <= received + slack,
+            "received {:?} before it was sent",
+            sent - received
+        );
+        assert!(
+            received <= s.arrival + slack,
+            "read {:?} before the kernel received it",
+            received - s.arrival
+        );
+        assert!(
+            s.arrival - received < Duration::from_millis(100),
+            "read {:?} after it arrived",
+            s.arrival - received
+        );
+    }
+}

@@ -4,7 +4,8 @@
 //! demand (a killed connection closes with `SO_LINGER` 0, so the peer gets a TCP RST), and
 //! which can go down — close the listening socket, so connections are refused — and come
 //! back on the same port. Accepted connections get `TCP_NODELAY`: tokens must not wait for
-//! Nagle's algorithm.
+//! Nagle's algorithm. Reads note when the kernel received the bytes ([`received`]), the
+//! arrival a request's ground truth counts from.
 //!
 //! The port listens with a deep accept queue ([`BACKLOG`]): thousands of clients connecting
 //! at once (a rate-`inf` run of 10,000 streams) would overflow a short one (the standard
@@ -17,16 +18,18 @@ use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
-use std::task::{Context, Poll, Waker};
-use std::time::Duration;
+use std::task::{Context, Poll, Waker, ready};
+use std::time::{Duration, Instant, SystemTime};
 
 use axum::extract::connect_info::Connected;
 use axum::serve::{IncomingStream, Listener};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::mpsc;
+
+use super::received;
 
 /// Accept-queue length asked for; the kernel caps it at `net.core.somaxconn` (4096 by
 /// default since Linux 5.4).
@@ -53,9 +56,23 @@ pub fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
 pub struct ConnCtl {
     killed: AtomicBool,
     waker: Mutex<Option<Waker>>,
+    /// When the kernel received the last bytes read, nanoseconds of wall-clock time (0:
+    /// not known).
+    received_ns: AtomicU64,
 }
 
 impl ConnCtl {
+    /// When the kernel received the last bytes read from this connection (a request's last
+    /// bytes, once its body has been read), on the monotonic clock.
+    pub fn received(&self) -> Option<Instant> {
+        match self.received_ns.load(Ordering::Relaxed) {
+            0 => None,
+            ns => Some(received::monotonic(
+                SystemTime::UNIX_EPOCH + Duration::from_nanos(ns),
+            )),
+        }
+    }
+
     /// Reset the connection at its next read or write (and wake a pending read).
     pub fn kill(&self) {
         self.killed.store(true, Ordering::SeqCst);
@@ -146,6 +163,7 @@ impl Listener for FaultListener {
         loop {
             if let Some((stream, peer)) = self.ready.pop_front() {
                 let _ = stream.set_nodelay(true);
+                let _ = received::enable(&stream);
                 let ctl = self.conns.register();
                 return (FaultIo { stream, ctl }, peer);
             }
@@ -216,7 +234,14 @@ impl AsyncRead for FaultIo {
         if this.killed() {
             return this.reset();
         }
-        Pin::new(&mut this.stream).poll_read(cx, buf)
+        let at = ready!(received::poll_read(&this.stream, cx, buf))?;
+        if let Some(ns) = at
+            .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+            .map(|d| d.as_nanos() as u64)
+        {
+            this.ctl.received_ns.store(ns, Ordering::Relaxed);
+        }
+        Poll::Ready(Ok(()))
     }
 }
 

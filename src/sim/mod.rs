@@ -20,6 +20,7 @@ mod fault;
 pub mod hash;
 mod http;
 mod listener;
+mod received;
 mod source;
 mod stats;
 mod text;
@@ -49,6 +50,9 @@ pub struct Truth {
     pub endpoint: &'static str,
     /// When the request body had been read.
     pub arrival: Instant,
+    /// When the kernel received the request's last bytes (`SO_TIMESTAMPNS`), before the
+    /// server read them; `None` where the kernel did not say.
+    pub received: Option<Instant>,
     /// When each output token was handed to the connection, in order (a frame carrying
     /// several tokens gives them the same time). Non-streamed responses: when each token was
     /// generated.

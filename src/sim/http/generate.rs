@@ -35,9 +35,11 @@ pub async fn handle(
     body: Bytes,
 ) -> Response {
     let arrival = Instant::now();
+    let received = conn.0.received().map(Instant::from_std);
     let seq = sim.seq.fetch_add(1, Relaxed);
+    let at = (arrival, received);
     let reject = |msg: &str, parsed: Option<&Parsed>| {
-        record(&sim, path, seq, arrival, parsed, "error", None);
+        record(&sim, path, seq, at, parsed, "error", None);
         error(StatusCode::BAD_REQUEST, msg)
     };
     let req = match json_body(&body) {
@@ -63,23 +65,24 @@ pub async fn handle(
         path,
         seq,
         arrival,
+        received,
         parsed,
         fault,
     };
     let kind = job.fault.as_ref().map(|f| f.kind);
     match (kind, &job.fault) {
         (Some(FaultKind::Http), Some(f)) => {
-            record(&sim, path, seq, arrival, Some(&job.parsed), "http", kind);
+            record(&sim, path, seq, at, Some(&job.parsed), "http", kind);
             return http_fault(f.status(), f.retry_after());
         }
         (Some(FaultKind::Reset), _) => {
             conn.0.kill();
-            record(&sim, path, seq, arrival, Some(&job.parsed), "reset", kind);
+            record(&sim, path, seq, at, Some(&job.parsed), "reset", kind);
             return Body::empty().into_response();
         }
         (Some(FaultKind::Refuse), Some(f)) => {
             sim.conns.go_down(Duration::from_secs_f64(f.seconds()));
-            record(&sim, path, seq, arrival, Some(&job.parsed), "refuse", kind);
+            record(&sim, path, seq, at, Some(&job.parsed), "refuse", kind);
             return Body::empty().into_response();
         }
         _ => {}
@@ -173,7 +176,7 @@ fn record(
     sim: &Sim,
     path: &'static str,
     seq: u64,
-    arrival: Instant,
+    (arrival, received): (Instant, Option<Instant>),
     parsed: Option<&Parsed>,
     finish: &str,
     fault: Option<FaultKind>,
@@ -182,6 +185,7 @@ fn record(
         seq,
         endpoint: path,
         arrival,
+        received,
         token_times: Vec::new(),
         prompt_tokens: parsed.map_or(0, |p| p.shape.tokens),
         cached_tokens: 0,

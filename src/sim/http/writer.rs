@@ -33,6 +33,8 @@ pub struct Job {
     pub seq: u64,
     /// When its body had been read.
     pub arrival: Instant,
+    /// When the kernel received its last bytes.
+    pub received: Option<Instant>,
     /// What it asks for.
     pub parsed: Parsed,
     /// The fault it gets.
@@ -151,6 +153,7 @@ async fn write(sim: Arc<Sim>, job: Job, mut source: Source, tx: Tx, hold: Option
         seq: job.seq,
         endpoint: job.path,
         arrival: job.arrival,
+        received: job.received,
         token_times: out.times,
         prompt_tokens: job.parsed.shape.tokens,
         cached_tokens: cached,
