@@ -116,6 +116,9 @@ enum Command {
         /// Output tokens per request of the throughput measurement.
         #[arg(long, default_value_t = 64)]
         output_len: u32,
+        /// Concurrent streams of the timing measurement.
+        #[arg(long, default_value_t = 500)]
+        streams: u32,
     },
     /// Run the embedded simulated inference server until Ctrl-C.
     Serve {
@@ -199,13 +202,14 @@ fn execute(cli: Cli) -> Result<i32> {
             requests,
             concurrency,
             output_len,
+            streams,
         } => {
-            let c = crate::calibrate::Calibration {
+            crate::calibrate::command(crate::calibrate::Calibration {
                 requests: requests.max(1),
                 concurrency: concurrency.max(1),
                 output_len: output_len.max(1),
-            };
-            runtime()?.block_on(crate::calibrate::calibrate(c))?;
+                streams: streams.max(1),
+            })?;
             Ok(0)
         }
         Command::Schema => {
