@@ -250,23 +250,8 @@ mod tests {
     #[test]
     fn block_has_bench_serving_layout() {
         let info = RunInfo {
-            run_id: "a/b/rate=8/conc=none".into(),
-            scenario: "s".into(),
-            target: "a".into(),
-            backend: "sglang".into(),
-            dataset: "b".into(),
-            dataset_kind: "random".into(),
             request_rate: Rate::PerSecond(8.0),
-            max_concurrency: Concurrency(0),
-            seed: 1,
-            random: None,
-            cache_report: false,
-            stamp: Default::default(),
-            repeat: None,
-            stopped: None,
-            scenario_hash: None,
-            slo: None,
-            search: None,
+            ..RunInfo::for_test("a/b/rate=8/conc=none", "sglang", "random")
         };
         let s = Summary {
             completed: 10,
@@ -343,23 +328,8 @@ mod tests {
     #[test]
     fn image_and_embedding_variants() {
         let mut info = RunInfo {
-            run_id: "a/b/rate=inf/conc=none".into(),
-            scenario: "s".into(),
-            target: "a".into(),
-            backend: "sglang-oai-chat".into(),
-            dataset: "b".into(),
-            dataset_kind: "image".into(),
-            request_rate: Rate::Infinite,
             max_concurrency: Concurrency(4),
-            seed: 1,
-            random: None,
-            cache_report: false,
-            stamp: Default::default(),
-            repeat: None,
-            stopped: None,
-            scenario_hash: None,
-            slo: None,
-            search: None,
+            ..RunInfo::for_test("a/b/rate=inf/conc=none", "sglang-oai-chat", "image")
         };
         let s = Summary {
             total_input: 300,
