@@ -77,7 +77,7 @@ pub async fn run_spec(
         .with_context(|| format!("run {}: cannot build request bodies", spec.id))?;
     let started_at = provenance::now_rfc3339();
     let arrivals = schedule::Arrivals::of(&s.load);
-    let due = schedule::due_times_n(
+    let due = schedule::due_times(
         requests.len(),
         requests.rows(),
         spec.request_rate,
