@@ -290,6 +290,13 @@ impl RequestRecord {
         self.end_s - self.sent_s
     }
 
+    /// Time per output token after the first: (latency − ttft) / (output_len − 1), for
+    /// outputs longer than one token.
+    pub fn tpot_s(&self) -> Option<f64> {
+        let out = self.output_len();
+        (out > 1).then(|| (self.latency_s() - self.ttft_s().unwrap_or(0.0)) / (out - 1) as f64)
+    }
+
     /// Time spent waiting for the concurrency cap after the dispatcher got to the request.
     pub fn queue_wait_s(&self) -> f64 {
         (self.sent_s - self.dispatched_s).max(0.0)
