@@ -268,59 +268,24 @@ mod tests {
         };
         let text = block(&info, &s);
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[0], "");
-        assert_eq!(
-            lines[1],
-            "============ Serving Benchmark Result ============"
-        );
-        assert_eq!(
-            lines[2],
-            "Backend:                                 sglang    "
-        );
-        assert_eq!(
-            lines[3],
-            "Traffic request rate:                    8.0       "
-        );
-        assert_eq!(
-            lines[4],
-            "Max request concurrency:                 not set   "
-        );
-        assert_eq!(
-            lines[5],
-            "Successful requests:                     10        "
-        );
-        assert_eq!(
-            lines[6],
-            "Benchmark duration (s):                  2.35      "
-        );
-        assert_eq!(
-            lines[11],
-            "Request throughput (req/s):              4.26      "
-        );
-        assert_eq!(
-            lines[18],
-            "----------------End-to-End Latency----------------"
-        );
-        assert_eq!(
-            lines[24],
-            "---------------Time to First Token----------------"
-        );
-        assert_eq!(
-            lines[25],
-            "Mean TTFT (ms):                          50.12     "
-        );
-        assert_eq!(
-            lines[30],
-            "-----Time per Output Token (excl. 1st token)------"
-        );
-        assert_eq!(
-            lines[36],
-            "---------------Inter-Token Latency----------------"
-        );
-        assert_eq!(
-            lines[42],
-            "Max ITL (ms):                            12.00     "
-        );
+        for (i, want) in [
+            (0, ""),
+            (1, "============ Serving Benchmark Result ============"),
+            (2, "Backend:                                 sglang    "),
+            (3, "Traffic request rate:                    8.0       "),
+            (4, "Max request concurrency:                 not set   "),
+            (5, "Successful requests:                     10        "),
+            (6, "Benchmark duration (s):                  2.35      "),
+            (11, "Request throughput (req/s):              4.26      "),
+            (18, "----------------End-to-End Latency----------------"),
+            (24, "---------------Time to First Token----------------"),
+            (25, "Mean TTFT (ms):                          50.12     "),
+            (30, "-----Time per Output Token (excl. 1st token)------"),
+            (36, "---------------Inter-Token Latency----------------"),
+            (42, "Max ITL (ms):                            12.00     "),
+        ] {
+            assert_eq!(lines[i], want, "line {i}");
+        }
         assert_eq!(lines[43], "=".repeat(50));
         assert_eq!(lines.len(), 44);
     }
