@@ -32,7 +32,8 @@ pub fn result_json(info: &RunInfo, s: &Summary) -> Map<String, Value> {
     put("tag", Value::Null);
     put("backend", json!(info.backend));
     put("dataset_name", json!(info.dataset_kind));
-    put("request_rate", info.request_rate.to_json());
+    // A number, or the string "inf" (strict JSON has no infinity): Rate's serialization.
+    put("request_rate", json!(info.request_rate));
     put("max_concurrency", json!(info.max_concurrency.limit()));
     put("sharegpt_output_len", Value::Null);
     let (ri, ro, rr) = match info.random {
