@@ -205,12 +205,7 @@ mod tests {
         let p = offsets(n, Rate::PerSecond(10.0), Arrival::Poisson, None, 42);
         assert_eq!(p[0], 0.0);
         assert!((mean_gap(&p) - 0.1).abs() < 0.003, "{}", mean_gap(&p));
-        let cv = |o: &[f64]| {
-            let gaps: Vec<f64> = o.windows(2).map(|w| w[1] - w[0]).collect();
-            let m = gaps.iter().sum::<f64>() / gaps.len() as f64;
-            let var = gaps.iter().map(|g| (g - m).powi(2)).sum::<f64>() / gaps.len() as f64;
-            var.sqrt() / m
-        };
+        let cv = |o: &[f64]| gap_stats(o).1;
         assert!((cv(&p) - 1.0).abs() < 0.05, "poisson cv {}", cv(&p));
         let g = offsets(n, Rate::PerSecond(10.0), Arrival::Gamma, Some(4.0), 42);
         assert!((mean_gap(&g) - 0.1).abs() < 0.003);
