@@ -6,10 +6,11 @@
 use serde::{Deserialize, Serialize};
 
 /// How a request ended. A failed request is data, not an error.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Outcome {
     /// Completed with at least one output token (or, for non-streaming, a parsed body).
+    #[default]
     Ok,
     /// The server answered with a non-200 status.
     Http {
@@ -166,7 +167,7 @@ pub struct ChunkEvent {
 }
 
 /// One request's timeline and result (read back from a details file by `runner merge`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct RequestRecord {
     /// Position in the run's records (dispatch order; turns of a conversation in order).
     pub index: usize,
@@ -249,31 +250,12 @@ impl RequestRecord {
         RequestRecord {
             index: request,
             request,
-            turn: None,
             intended_s,
             dispatched_s: intended_s,
             sent_s: intended_s,
-            first_byte_s: None,
-            first_token_s: None,
             end_s: intended_s,
-            itl_s: Vec::new(),
-            chunk_events: Vec::new(),
-            prompt_len: 0,
-            measured_prompt_len: None,
-            vision_prompt_len: 0,
             requested_output_len,
-            reported_output_len: None,
-            retokenized_output_len: None,
-            reported_prompt_len: None,
-            cached_tokens: None,
-            cached_tokens_details: None,
-            chunks: 0,
-            retries: 0,
-            connect_s: None,
-            lora: None,
-            text: String::new(),
-            outcome: Outcome::Ok,
-            error: None,
+            ..RequestRecord::default()
         }
     }
 
