@@ -143,7 +143,8 @@ pub fn python_g(x: f64) -> String {
     }
 }
 
-fn trim_zeros(s: &str) -> String {
+/// A decimal number's text without trailing zeros (and without a trailing `.`).
+pub fn trim_zeros(s: &str) -> String {
     if s.contains('.') {
         s.trim_end_matches('0').trim_end_matches('.').to_owned()
     } else {
