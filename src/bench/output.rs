@@ -22,10 +22,7 @@ const LAST_BENCH_KEY: &str = "max_concurrent_requests";
 /// The auto file name (in the current directory) when `--output-file` is not given:
 /// `{backend}_{MMDD}_{num_prompts}_…` as bench_serving, with `mmdd` the date.
 pub fn auto_name(args: &BenchArgs, mmdd: &str) -> String {
-    let backend = args.target.backend;
-    let backend = clap::ValueEnum::to_possible_value(&backend)
-        .map(|v| v.get_name().to_owned())
-        .unwrap_or_default();
+    let backend = args.target.backend.as_str();
     let n = args.dataset.num_prompts;
     let r = &args.random;
     let name = args.dataset.dataset_name.name();
