@@ -13,6 +13,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::plan;
 use crate::run::{self, RunOptions};
+use crate::scenario::secrets::redact;
 use crate::scenario::{self, LoadError, Scenario};
 use crate::sim::{self, SimConfig};
 
@@ -162,25 +163,16 @@ pub fn main() -> i32 {
     match execute(cli) {
         Ok(code) => code,
         Err(e) => {
-            match e.downcast_ref::<LoadError>() {
+            let load = e.downcast_ref::<LoadError>();
+            match load {
                 // Every problem of an invalid file, each on its own line.
                 Some(le) if !le.diagnostics().is_empty() => {
-                    eprintln!("{}", crate::scenario::secrets::redact(&le.to_string()));
+                    eprintln!("{}", redact(&le.to_string()))
                 }
-                // A missing or unreadable scenario file is a usage error too.
-                Some(_) => eprintln!(
-                    "error: {}",
-                    crate::scenario::secrets::redact(&format!("{e:#}"))
-                ),
-                None => {
-                    eprintln!(
-                        "error: {}",
-                        crate::scenario::secrets::redact(&format!("{e:#}"))
-                    );
-                    return 1;
-                }
+                _ => eprintln!("error: {}", redact(&format!("{e:#}"))),
             }
-            2
+            // A missing or unreadable scenario file is a usage error too.
+            if load.is_some() { 2 } else { 1 }
         }
     }
 }

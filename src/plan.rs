@@ -123,13 +123,6 @@ pub fn build(s: &Scenario) -> Plan {
     Plan { runs }
 }
 
-impl RunSpec {
-    /// The id of the sweep point: the run id without `/rep=K`.
-    pub fn point_id(&self) -> &str {
-        point_id(&self.id)
-    }
-}
-
 /// A run id without its `/rep=K` suffix.
 pub fn point_id(run_id: &str) -> &str {
     match run_id.rsplit_once("/rep=") {
@@ -231,7 +224,7 @@ mod tests {
         assert_eq!(p.runs[2].id, "a/x/rate=ramp1-50/conc=none/rep=3");
         assert_eq!(p.runs[3].id, "b/x/rate=ramp1-50/conc=none/rep=1");
         assert_eq!(p.runs[2].repeat, Some(3));
-        assert_eq!(p.runs[2].point_id(), "a/x/rate=ramp1-50/conc=none");
+        assert_eq!(point_id(&p.runs[2].id), "a/x/rate=ramp1-50/conc=none");
         assert_eq!(point_id("a/x/rate=4/conc=none"), "a/x/rate=4/conc=none");
         let one = build(&scenario("  - {name: x, kind: random}\n", ""));
         assert_eq!(one.runs[0].repeat, None);

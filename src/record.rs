@@ -6,10 +6,11 @@
 use serde::{Deserialize, Serialize};
 
 /// How a request ended. A failed request is data, not an error.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Outcome {
     /// Completed with at least one output token (or, for non-streaming, a parsed body).
+    #[default]
     Ok,
     /// The server answered with a non-200 status.
     Http {
@@ -112,7 +113,7 @@ impl Outcome {
 /// the same `&'static str` [`Outcome::kind`] gives. A name this version does not write (a
 /// newer runner's) is kept as it is read.
 pub fn kind_named(name: &str) -> &'static str {
-    const CLASSES: [&str; 14] = [
+    const CLASSES: [&str; 15] = [
         "ok",
         "http",
         "stream_in_band_error",
@@ -127,6 +128,7 @@ pub fn kind_named(name: &str) -> &'static str {
         "connect",
         "transport",
         "client",
+        "cancelled",
     ];
     if let Some(status) = name
         .strip_prefix("http_")
@@ -135,11 +137,7 @@ pub fn kind_named(name: &str) -> &'static str {
     {
         return http_kind(status);
     }
-    match CLASSES
-        .iter()
-        .chain(["cancelled"].iter())
-        .find(|c| **c == name)
-    {
+    match CLASSES.iter().find(|c| **c == name) {
         Some(c) => c,
         // Bounded by the distinct names in the files read.
         None => Box::leak(name.to_owned().into_boxed_str()),
@@ -169,7 +167,7 @@ pub struct ChunkEvent {
 }
 
 /// One request's timeline and result (read back from a details file by `runner merge`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct RequestRecord {
     /// Position in the run's records (dispatch order; turns of a conversation in order).
     pub index: usize,
@@ -252,31 +250,12 @@ impl RequestRecord {
         RequestRecord {
             index: request,
             request,
-            turn: None,
             intended_s,
             dispatched_s: intended_s,
             sent_s: intended_s,
-            first_byte_s: None,
-            first_token_s: None,
             end_s: intended_s,
-            itl_s: Vec::new(),
-            chunk_events: Vec::new(),
-            prompt_len: 0,
-            measured_prompt_len: None,
-            vision_prompt_len: 0,
             requested_output_len,
-            reported_output_len: None,
-            retokenized_output_len: None,
-            reported_prompt_len: None,
-            cached_tokens: None,
-            cached_tokens_details: None,
-            chunks: 0,
-            retries: 0,
-            connect_s: None,
-            lora: None,
-            text: String::new(),
-            outcome: Outcome::Ok,
-            error: None,
+            ..RequestRecord::default()
         }
     }
 
@@ -288,6 +267,13 @@ impl RequestRecord {
     /// End-to-end latency from the send time (bench_serving's latency).
     pub fn latency_s(&self) -> f64 {
         self.end_s - self.sent_s
+    }
+
+    /// Time per output token after the first: (latency − ttft) / (output_len − 1), for
+    /// outputs longer than one token.
+    pub fn tpot_s(&self) -> Option<f64> {
+        let out = self.output_len();
+        (out > 1).then(|| (self.latency_s() - self.ttft_s().unwrap_or(0.0)) / (out - 1) as f64)
     }
 
     /// Time spent waiting for the concurrency cap after the dispatcher got to the request.

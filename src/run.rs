@@ -319,17 +319,10 @@ pub async fn execute_with(
     let tokenizer = Tokenizer::for_scenario(s)?;
     let client = engine::client_for(&s.request)?;
     let mut servers = Vec::new();
-    let targets = connect(s, &client, &mut servers).await;
-    let targets = match targets {
-        Ok(t) => t,
-        Err(e) => {
-            for server in servers {
-                server.stop().await;
-            }
-            return Err(e);
-        }
+    let outcome = match connect(s, &client, &mut servers).await {
+        Ok(targets) => sweep(s, plan, &targets, &tokenizer, sink, ctl).await,
+        Err(e) => Err(e),
     };
-    let outcome = sweep(s, plan, &targets, &tokenizer, sink, ctl).await;
     for server in servers {
         server.stop().await;
     }

@@ -127,23 +127,12 @@ pub fn ramp_offsets(n: usize, ramp: &Ramp, burstiness: Option<f64>, seed: u64) -
         .collect()
 }
 
-/// A run's due times in seconds from its start, lazily. Without `duration_s`: one per
-/// request ([`for_requests`], or [`ramp_offsets`]). With it: as many as are due before
-/// `duration_s` (requests are recycled); an infinite rate gives zeros without end (the
-/// engine then sends as the concurrency cap allows).
+/// A run's due times in seconds from its start, lazily, for `n` requests whose rows (for
+/// trace timestamps) may not be at hand: a drawn workload has no timestamps. Without
+/// `duration_s`: one per request ([`for_requests`], [`offsets`] or [`ramp_offsets`]). With it:
+/// as many as are due before `duration_s` (requests are recycled); an infinite rate gives
+/// zeros without end (the engine then sends as the concurrency cap allows).
 pub fn due_times(
-    requests: &[RequestSpec],
-    rate: Rate,
-    a: &Arrivals,
-    seed: u64,
-    duration_s: Option<f64>,
-) -> Box<dyn Iterator<Item = f64> + Send> {
-    due_times_n(requests.len(), Some(requests), rate, a, seed, duration_s)
-}
-
-/// [`due_times`] of `n` requests, whose rows (for trace timestamps) may not be at hand: a
-/// drawn workload has no timestamps.
-pub fn due_times_n(
     n: usize,
     rows: Option<&[RequestSpec]>,
     rate: Rate,
@@ -216,12 +205,7 @@ mod tests {
         let p = offsets(n, Rate::PerSecond(10.0), Arrival::Poisson, None, 42);
         assert_eq!(p[0], 0.0);
         assert!((mean_gap(&p) - 0.1).abs() < 0.003, "{}", mean_gap(&p));
-        let cv = |o: &[f64]| {
-            let gaps: Vec<f64> = o.windows(2).map(|w| w[1] - w[0]).collect();
-            let m = gaps.iter().sum::<f64>() / gaps.len() as f64;
-            let var = gaps.iter().map(|g| (g - m).powi(2)).sum::<f64>() / gaps.len() as f64;
-            var.sqrt() / m
-        };
+        let cv = |o: &[f64]| gap_stats(o).1;
         assert!((cv(&p) - 1.0).abs() < 0.05, "poisson cv {}", cv(&p));
         let g = offsets(n, Rate::PerSecond(10.0), Arrival::Gamma, Some(4.0), 42);
         assert!((mean_gap(&g) - 0.1).abs() < 0.003);
@@ -346,8 +330,15 @@ mod tests {
             ramp: None,
         };
         // 200/s for 50 s: about 10 000 due times, all before 50 s.
-        let o: Vec<f64> =
-            due_times(&reqs, Rate::PerSecond(200.0), &poisson, 1, Some(50.0)).collect();
+        let o: Vec<f64> = due_times(
+            3,
+            Some(&reqs),
+            Rate::PerSecond(200.0),
+            &poisson,
+            1,
+            Some(50.0),
+        )
+        .collect();
         assert!((o.len() as f64 - 10_000.0).abs() < 400.0, "{}", o.len());
         assert!(*o.last().unwrap() < 50.0);
         // A linear ramp from 10/s to 190/s over 100 s: ∫ rate dt = 100 · (10 + 190) / 2.
@@ -356,14 +347,15 @@ mod tests {
             burstiness: None,
             ramp: Some(ramp(10.0, 190.0, RampShape::Linear)),
         };
-        let o: Vec<f64> = due_times(&reqs, Rate::Infinite, &ramped, 1, Some(100.0)).collect();
+        let o: Vec<f64> =
+            due_times(3, Some(&reqs), Rate::Infinite, &ramped, 1, Some(100.0)).collect();
         assert!((o.len() as f64 - 10_000.0).abs() < 400.0, "{}", o.len());
         let first_half = o.iter().filter(|&&t| t < 50.0).count() as f64;
         // ∫₀⁵⁰ (10 + 1.8 t) dt = 500 + 2250 = 2750.
         assert!((first_half - 2750.0).abs() < 200.0, "{first_half}");
         // Without a duration there is one due time per request.
         assert_eq!(
-            due_times(&reqs, Rate::Infinite, &poisson, 1, None).count(),
+            due_times(3, Some(&reqs), Rate::Infinite, &poisson, 1, None).count(),
             3
         );
     }

@@ -7,8 +7,7 @@
 
 use crate::scenario;
 
-/// (key, flag). A key is the field's path without list indices (`datasets.range_ratio`),
-/// prefixed with `kind:` where the flag depends on the dataset kind.
+/// (key, flag). A key is the field's path without list indices (`datasets.range_ratio`).
 const FLAGS: &[(&str, &str)] = &[
     ("tokenizer", "--tokenizer"),
     ("targets.base_url", "--base-url / --host / --port"),
@@ -25,53 +24,6 @@ const FLAGS: &[(&str, &str)] = &[
     ("datasets.range_ratio", "--random-range-ratio"),
     ("datasets.image_count", "--image-count"),
     ("datasets.resolution", "--image-resolution"),
-    ("random:datasets.output_len", "--random-output-len"),
-    ("random-ids:datasets.output_len", "--random-output-len"),
-    ("image:datasets.output_len", "--random-output-len"),
-    ("mmmu:datasets.output_len", "--random-output-len"),
-    (
-        "generated-shared-prefix:datasets.num_groups",
-        "--gsp-num-groups",
-    ),
-    (
-        "generated-shared-prefix:datasets.prompts_per_group",
-        "--gsp-prompts-per-group",
-    ),
-    (
-        "generated-shared-prefix:datasets.system_prompt_len",
-        "--gsp-system-prompt-len",
-    ),
-    (
-        "generated-shared-prefix:datasets.question_len",
-        "--gsp-question-len",
-    ),
-    (
-        "generated-shared-prefix:datasets.output_len",
-        "--gsp-output-len",
-    ),
-    (
-        "generated-shared-prefix:datasets.range_ratio",
-        "--gsp-range-ratio",
-    ),
-    (
-        "generated-shared-prefix:datasets.num_turns",
-        "--gsp-num-turns",
-    ),
-    (
-        "generated-shared-prefix:datasets.zipf_alpha",
-        "--gsp-zipf-alpha",
-    ),
-    (
-        "mooncake:datasets.slowdown_factor",
-        "--mooncake-slowdown-factor",
-    ),
-    ("mooncake:datasets.num_rounds", "--mooncake-num-rounds"),
-    (
-        "speed-bench:datasets.output_len",
-        "--speed-bench-output-len",
-    ),
-    ("agentic-trace:datasets.offset", "--dataset-offset"),
-    ("agentic-trace:datasets.max_turns", "--agentic-max-turns"),
     ("load.request_rate", "--request-rate"),
     ("load.max_concurrency", "--max-concurrency"),
     ("load.warmup_requests", "--warmup-requests"),
@@ -85,6 +37,48 @@ const FLAGS: &[(&str, &str)] = &[
     ("request.lora.names", "--lora-name"),
     ("request.lora.distribution", "--lora-request-distribution"),
     ("request.lora.zipf_alpha", "--lora-zipf-alpha"),
+];
+
+/// The flags that depend on the dataset kind, by kind; they win over [`FLAGS`].
+const KIND_FLAGS: &[(&str, &[(&str, &str)])] = &[
+    ("random", &[("datasets.output_len", "--random-output-len")]),
+    (
+        "random-ids",
+        &[("datasets.output_len", "--random-output-len")],
+    ),
+    ("image", &[("datasets.output_len", "--random-output-len")]),
+    ("mmmu", &[("datasets.output_len", "--random-output-len")]),
+    (
+        "generated-shared-prefix",
+        &[
+            ("datasets.num_groups", "--gsp-num-groups"),
+            ("datasets.prompts_per_group", "--gsp-prompts-per-group"),
+            ("datasets.system_prompt_len", "--gsp-system-prompt-len"),
+            ("datasets.question_len", "--gsp-question-len"),
+            ("datasets.output_len", "--gsp-output-len"),
+            ("datasets.range_ratio", "--gsp-range-ratio"),
+            ("datasets.num_turns", "--gsp-num-turns"),
+            ("datasets.zipf_alpha", "--gsp-zipf-alpha"),
+        ],
+    ),
+    (
+        "mooncake",
+        &[
+            ("datasets.slowdown_factor", "--mooncake-slowdown-factor"),
+            ("datasets.num_rounds", "--mooncake-num-rounds"),
+        ],
+    ),
+    (
+        "speed-bench",
+        &[("datasets.output_len", "--speed-bench-output-len")],
+    ),
+    (
+        "agentic-trace",
+        &[
+            ("datasets.offset", "--dataset-offset"),
+            ("datasets.max_turns", "--agentic-max-turns"),
+        ],
+    ),
 ];
 
 /// The flag behind the field at `pointer` (`/datasets/0/range_ratio`).
@@ -104,12 +98,11 @@ fn of_name(name: &str, kind: &str) -> Option<&'static str> {
 
 /// The first entry for `kind` whose key matches, else the first for any kind.
 fn find(kind: &str, matches: impl Fn(&str) -> bool) -> Option<&'static str> {
-    let scoped = FLAGS.iter().find(|(k, _)| {
-        k.split_once(':')
-            .is_some_and(|(kd, rest)| kd == kind && matches(rest))
-    });
+    let scoped = KIND_FLAGS.iter().filter(|(k, _)| *k == kind);
     scoped
-        .or_else(|| FLAGS.iter().find(|(k, _)| !k.contains(':') && matches(k)))
+        .flat_map(|(_, flags)| flags.iter())
+        .chain(FLAGS)
+        .find(|(k, _)| matches(k))
         .map(|(_, flag)| *flag)
 }
 

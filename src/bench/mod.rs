@@ -121,4 +121,4 @@ fn interrupted(path: &std::path::Path, existed: bool) {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -22,10 +22,7 @@ const LAST_BENCH_KEY: &str = "max_concurrent_requests";
 /// The auto file name (in the current directory) when `--output-file` is not given:
 /// `{backend}_{MMDD}_{num_prompts}_…` as bench_serving, with `mmdd` the date.
 pub fn auto_name(args: &BenchArgs, mmdd: &str) -> String {
-    let backend = args.target.backend;
-    let backend = clap::ValueEnum::to_possible_value(&backend)
-        .map(|v| v.get_name().to_owned())
-        .unwrap_or_default();
+    let backend = args.target.backend.as_str();
     let n = args.dataset.num_prompts;
     let r = &args.random;
     let name = args.dataset.dataset_name.name();
@@ -191,52 +188,34 @@ pub fn result_line(
 
 #[cfg(test)]
 mod tests {
-    use clap::Parser;
-
     use super::*;
+    use crate::bench::tests::parse;
 
-    #[derive(Parser)]
-    #[command(infer_long_args = true)]
-    struct Cli {
-        #[command(flatten)]
-        bench: BenchArgs,
-    }
-
-    fn args(a: &[&str]) -> BenchArgs {
-        Cli::try_parse_from(std::iter::once("bench").chain(a.iter().copied()))
-            .unwrap()
-            .bench
+    fn args(a: &str) -> BenchArgs {
+        parse(a).unwrap()
     }
 
     #[test]
     fn auto_names_follow_bench_serving() {
-        let a = args(&["--dataset-name", "random", "--num-prompts", "10"]);
+        let a = args("--dataset-name random --num-prompts 10");
         assert_eq!(auto_name(&a, "0412"), "sglang_0412_10_1024_1024.jsonl");
-        let a = args(&[
-            "--backend",
-            "vllm-chat",
-            "--dataset-name",
-            "image",
-            "--image-count",
-            "3",
-            "--image-resolution",
-            "720p",
-            "--random-input-len",
-            "512",
-        ]);
+        let a = args(
+            "--backend vllm-chat --dataset-name image --image-count 3 --image-resolution 720p \
+             --random-input-len 512",
+        );
         assert_eq!(
             auto_name(&a, "0101"),
             "vllm-chat_0101_1000_512_1024_3imgs_720p.jsonl"
         );
-        let a = args(&["--backend", "trt", "--dataset-name", "random-ids"]);
+        let a = args("--backend trt --dataset-name random-ids");
         assert_eq!(auto_name(&a, "1231"), "trt_1231_1000_1024_1024.jsonl");
-        let a = args(&["--dataset-name", "mooncake-conversation"]);
+        let a = args("--dataset-name mooncake-conversation");
         assert_eq!(
             auto_name(&a, "0704"),
             "sglang_0704_1000_mooncake-conversation.jsonl"
         );
         assert_eq!(
-            auto_name(&args(&[]), "0704"),
+            auto_name(&args(""), "0704"),
             "sglang_0704_1000_sharegpt.jsonl"
         );
     }

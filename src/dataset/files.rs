@@ -47,13 +47,7 @@ pub fn openai(d: &OpenaiDataset, ctx: &Ctx<'_>) -> Result<Vec<RequestSpec>, Data
         let rendered = ctx
             .tok
             .apply_chat_template(&messages, true, None)
-            .map_err(|e| ctx.tok_err(e))
-            .map_err(|e| match e {
-                DatasetError::Tokenizer { cause, .. } => {
-                    ctx.format(path, Some(line), cause.to_string())
-                }
-                other => other,
-            })?;
+            .map_err(|e| ctx.format(path, Some(line), e.to_string()))?;
         let mut prompt_len = ctx.tok.count(&rendered) as u32;
         if let Some(tools) = obj.get("tools") {
             prompt_len += measure(ctx.tok, &crate::chat_template::py_json(tools));

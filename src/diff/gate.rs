@@ -58,13 +58,9 @@ pub fn check(rules: &[GateRule], lines: &[Line], inputs: &[String]) -> Vec<Failu
         for rule in rules.iter().filter(|r| glob(&r.metric, &line.metric)) {
             for (cell, input) in line.cells.iter().zip(inputs) {
                 let Some(c) = cell else { continue };
-                let change = if rule.percent {
-                    match c.pct {
-                        Some(p) => p,
-                        None => continue,
-                    }
-                } else {
-                    c.delta
+                // A percentage rule skips a change from a base of 0.
+                let Some(change) = (if rule.percent { c.pct } else { Some(c.delta) }) else {
+                    continue;
                 };
                 let crossed = if rule.increase {
                     change > rule.amount

@@ -41,6 +41,8 @@ pub fn span(shards: &[ShardLine]) -> (f64, f64) {
 pub fn summary(shards: &[ShardLine]) -> Result<Summary> {
     let lines: Vec<&Map<String, Value>> = shards.iter().map(|s| &s.line).collect();
     let sum = |k: &str| lines.iter().map(|l| count(l, k)).sum::<u64>();
+    let fsum = |k: &str| lines.iter().map(|l| num(l, k)).sum::<f64>();
+    let fmax = |k: &str| lines.iter().map(|l| num(l, k)).fold(0.0, f64::max);
     let (start, end) = span(shards);
     let mut s = Summary {
         completed: sum("completed") as usize,
@@ -57,25 +59,16 @@ pub fn summary(shards: &[ShardLine]) -> Result<Summary> {
         total_output_chunks: sum("total_output_chunks"),
         retokenized_mismatch: sum("retokenized_mismatch") as usize,
         chunk_mismatch: sum("chunk_mismatch") as usize,
-        max_output_tokens_per_s: lines
-            .iter()
-            .map(|l| num(l, "max_output_tokens_per_s"))
-            .sum(),
+        max_output_tokens_per_s: fsum("max_output_tokens_per_s"),
         max_concurrent_requests: sum("max_concurrent_requests") as usize,
         queued_requests: sum("queued_requests") as usize,
         retried_requests: sum("retried_requests") as usize,
         new_connections: sum("new_connections") as usize,
         warm_connections: sum("warm_connections") as usize,
-        dispatch_rate: lines.iter().map(|l| num(l, "dispatch_rate")).sum(),
-        target_dispatch_rate: lines.iter().map(|l| num(l, "target_dispatch_rate")).sum(),
-        client_cpu_pct: lines
-            .iter()
-            .map(|l| num(l, "client_cpu_pct"))
-            .fold(0.0, f64::max),
-        max_itl_ms: lines
-            .iter()
-            .map(|l| num(l, "max_itl_ms"))
-            .fold(0.0, f64::max),
+        dispatch_rate: fsum("dispatch_rate"),
+        target_dispatch_rate: fsum("target_dispatch_rate"),
+        client_cpu_pct: fmax("client_cpu_pct"),
+        max_itl_ms: fmax("max_itl_ms"),
         percentiles: Percentiles::Hdr,
         ..Summary::default()
     };

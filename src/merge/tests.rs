@@ -9,27 +9,13 @@ use super::merge;
 use crate::metrics::{Fold, Percentiles, hist};
 use crate::record::RequestRecord;
 use crate::report::{RunInfo, result_json};
-use crate::scenario::{Concurrency, Rate};
+use crate::scenario::Rate;
 
 fn info() -> RunInfo {
     RunInfo {
-        run_id: "sim/rand/rate=10/conc=none".into(),
-        scenario: "s".into(),
-        target: "sim".into(),
-        backend: "sglang-oai".into(),
-        dataset: "rand".into(),
-        dataset_kind: "random".into(),
         request_rate: Rate::PerSecond(10.0),
-        max_concurrency: Concurrency(0),
-        seed: 1,
-        random: None,
-        cache_report: false,
-        stamp: Default::default(),
-        repeat: None,
-        stopped: None,
         scenario_hash: Some("00000000000000aa".into()),
-        slo: None,
-        search: None,
+        ..RunInfo::for_test("sim/rand/rate=10/conc=none", "sglang-oai", "random")
     }
 }
 
@@ -52,22 +38,27 @@ fn record(i: usize) -> RequestRecord {
     r
 }
 
+/// Request `i` on the timeline of a shard that started `late_s` after the shared instant.
+fn late_record(i: usize, late_s: f64) -> RequestRecord {
+    let mut r = record(i);
+    for t in [
+        &mut r.intended_s,
+        &mut r.dispatched_s,
+        &mut r.sent_s,
+        &mut r.end_s,
+    ] {
+        *t -= late_s;
+    }
+    r.first_token_s = r.first_token_s.map(|t| t - late_s);
+    r
+}
+
 /// Shard `k` of `n`'s result line: its records (i % n == k) on its own timeline, which
 /// started `late_s` after the shared instant 1000.
 fn shard_line(k: usize, n: usize, late_s: f64) -> Map<String, Value> {
     let mut fold = Fold::default();
     for i in (0..200).filter(|i| i % n == k) {
-        let mut r = record(i);
-        for t in [
-            &mut r.intended_s,
-            &mut r.dispatched_s,
-            &mut r.sent_s,
-            &mut r.end_s,
-        ] {
-            *t -= late_s;
-        }
-        r.first_token_s = r.first_token_s.map(|t| t - late_s);
-        fold.add(&r);
+        fold.add(&late_record(i, late_s));
     }
     let mut i = info();
     let start = 1000.0 + late_s;
@@ -184,17 +175,8 @@ fn shards_with_details_merge_exactly() {
         let dir = tmp.path().join(format!("shard-{k}-of-2"));
         let mut records = Vec::new();
         for i in (0..200).filter(|i| i % 2 == k) {
-            let mut r = record(i);
+            let mut r = late_record(i, *late);
             r.request = i / 2;
-            for t in [
-                &mut r.intended_s,
-                &mut r.dispatched_s,
-                &mut r.sent_s,
-                &mut r.end_s,
-            ] {
-                *t -= late;
-            }
-            r.first_token_s = r.first_token_s.map(|t| t - late);
             records.push(serde_json::to_string(&r).unwrap() + "\n");
         }
         std::fs::create_dir_all(dir.join("requests")).unwrap();

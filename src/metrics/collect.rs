@@ -101,11 +101,6 @@ impl<'a> Collector<'a> {
         kept.push(r);
     }
 
-    /// Requests taken so far.
-    pub fn requests(&self) -> usize {
-        self.fold.requests()
-    }
-
     /// End of the last response so far, seconds from the run start.
     pub fn max_end_s(&self) -> f64 {
         self.fold.max_end_s

@@ -128,11 +128,6 @@ impl Fold {
         bump(&mut self.ends, r.end_s);
     }
 
-    /// Requests folded so far.
-    pub fn requests(&self) -> usize {
-        self.s.completed + self.s.failed
-    }
-
     /// The summary from the fold: exact counts, sums, means and deviations; percentiles from
     /// the histograms; peak windows from 10 ms slots (so within 10 ms of bench_serving's
     /// window edges).

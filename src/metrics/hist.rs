@@ -48,21 +48,6 @@ impl LatencyHist {
         self.h.saturating_record(to_ns(seconds));
     }
 
-    /// Values recorded.
-    pub fn len(&self) -> u64 {
-        self.h.len()
-    }
-
-    /// Whether nothing was recorded.
-    pub fn is_empty(&self) -> bool {
-        self.h.is_empty()
-    }
-
-    /// The underlying histogram.
-    pub fn histogram(&self) -> &Histogram<u64> {
-        &self.h
-    }
-
     /// NumPy's linear percentiles (`q` in 0..=100, ascending) in seconds, each order
     /// statistic read as its bucket's midpoint and clamped to `[min_s, max_s]` (the exact
     /// extremes, when known). Empty → zeros.

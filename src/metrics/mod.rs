@@ -369,12 +369,10 @@ pub(crate) struct Latencies {
 
 impl Latencies {
     pub(crate) fn of(r: &RequestRecord) -> Latencies {
-        let out = r.output_len();
-        let first = r.ttft_s().unwrap_or(0.0);
         Latencies {
             e2e: r.latency_s(),
-            ttft: first,
-            tpot: (out > 1).then(|| (r.latency_s() - first) / (out - 1) as f64),
+            ttft: r.ttft_s().unwrap_or(0.0),
+            tpot: r.tpot_s(),
             ttft_from_schedule: r.first_token_s.unwrap_or(r.end_s) - r.intended_s,
             e2e_from_schedule: r.end_s - r.intended_s,
             queue_wait: r.queue_wait_s(),

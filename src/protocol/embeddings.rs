@@ -24,11 +24,7 @@ impl Protocol for Embeddings {
         body
     }
 
-    fn frame(&self, data: &str, st: &mut StreamState) -> Result<Output, FrameError> {
-        self.whole(data, st)
-    }
-
-    fn whole(&self, body: &str, st: &mut StreamState) -> Result<Output, FrameError> {
+    fn frame(&self, body: &str, st: &mut StreamState) -> Result<Output, FrameError> {
         let v = json_frame(body)?;
         if let Some(n) = v.get("usage").and_then(|u| usage_u32(u, "prompt_tokens")) {
             st.prompt_tokens = Some(n);

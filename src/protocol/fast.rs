@@ -15,52 +15,44 @@ use serde::de::{self, IgnoredAny, SeqAccess, Visitor};
 
 use super::{Output, StreamState};
 
-/// The fields read; the rest are skipped.
+/// The fields read; the rest are skipped (a missing `Option` field is `None`).
 #[derive(Deserialize)]
 struct Frame<'a> {
-    #[serde(default, borrow)]
+    #[serde(borrow)]
     choices: Option<First<Choice<'a>>>,
-    #[serde(default)]
     usage: Option<Usage>,
-    #[serde(default)]
     error: Option<IgnoredAny>,
-    #[serde(default)]
     sglext: Option<IgnoredAny>,
-    #[serde(default)]
     meta_info: Option<IgnoredAny>,
 }
 
 #[derive(Deserialize)]
 struct Choice<'a> {
-    #[serde(default, borrow)]
+    #[serde(borrow)]
     text: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    #[serde(borrow)]
     delta: Option<Delta<'a>>,
 }
 
 #[derive(Deserialize)]
 struct Delta<'a> {
-    #[serde(default, borrow)]
+    #[serde(borrow)]
     content: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    #[serde(borrow)]
     reasoning_content: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    #[serde(borrow)]
     reasoning: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
 struct Usage {
-    #[serde(default)]
     prompt_tokens: Option<u64>,
-    #[serde(default)]
     completion_tokens: Option<u64>,
-    #[serde(default)]
     prompt_tokens_details: Option<Details>,
 }
 
 #[derive(Deserialize)]
 struct Details {
-    #[serde(default)]
     cached_tokens: Option<u64>,
 }
 

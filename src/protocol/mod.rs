@@ -179,8 +179,10 @@ pub trait Protocol: Send + Sync {
     fn body(&self, input: &BodyInput<'_>) -> Value;
     /// Take one streamed frame's data.
     fn frame(&self, data: &str, st: &mut StreamState) -> Result<Output, FrameError>;
-    /// Take a whole non-streamed body.
-    fn whole(&self, body: &str, st: &mut StreamState) -> Result<Output, FrameError>;
+    /// Take a whole non-streamed body (by default, as one frame).
+    fn whole(&self, body: &str, st: &mut StreamState) -> Result<Output, FrameError> {
+        self.frame(body, st)
+    }
     /// Whether a stream must end with `data: [DONE]` (else a clean close ends it).
     fn done_marker(&self) -> bool {
         true
@@ -207,11 +209,6 @@ pub fn for_backend(backend: Backend) -> Option<Box<dyn Protocol>> {
         Truss => Some(Box::new(openai::Truss)),
         Gserver => None,
     }
-}
-
-/// Whether the backend speaks the chat API (multi-turn replay needs it).
-pub fn is_chat(backend: Backend) -> bool {
-    backend.is_chat()
 }
 
 /// Parse a frame as JSON and fail on an in-band `{"error": …}` object.

@@ -139,10 +139,6 @@ impl Protocol for Completions {
     fn frame(&self, data: &str, st: &mut StreamState) -> Result<Output, FrameError> {
         completion_frame(data, st)
     }
-
-    fn whole(&self, body: &str, st: &mut StreamState) -> Result<Output, FrameError> {
-        completion_frame(body, st)
-    }
 }
 
 /// bench_serving's chat messages: a ready list verbatim; text with images as one user message
@@ -248,10 +244,6 @@ impl Protocol for Truss {
 
     fn frame(&self, data: &str, st: &mut StreamState) -> Result<Output, FrameError> {
         completion_frame(data, st)
-    }
-
-    fn whole(&self, body: &str, st: &mut StreamState) -> Result<Output, FrameError> {
-        completion_frame(body, st)
     }
 
     fn done_marker(&self) -> bool {

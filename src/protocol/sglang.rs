@@ -80,10 +80,6 @@ impl Protocol for Generate {
         st.counted_tokens = total;
         Ok(Output::Tokens(new))
     }
-
-    fn whole(&self, body: &str, st: &mut StreamState) -> Result<Output, FrameError> {
-        self.frame(body, st)
-    }
 }
 
 #[cfg(test)]

@@ -43,10 +43,6 @@ impl Protocol for Trt {
         Ok(Output::Chunk)
     }
 
-    fn whole(&self, body: &str, st: &mut StreamState) -> Result<Output, FrameError> {
-        self.frame(body, st)
-    }
-
     fn done_marker(&self) -> bool {
         false
     }

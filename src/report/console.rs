@@ -250,23 +250,8 @@ mod tests {
     #[test]
     fn block_has_bench_serving_layout() {
         let info = RunInfo {
-            run_id: "a/b/rate=8/conc=none".into(),
-            scenario: "s".into(),
-            target: "a".into(),
-            backend: "sglang".into(),
-            dataset: "b".into(),
-            dataset_kind: "random".into(),
             request_rate: Rate::PerSecond(8.0),
-            max_concurrency: Concurrency(0),
-            seed: 1,
-            random: None,
-            cache_report: false,
-            stamp: Default::default(),
-            repeat: None,
-            stopped: None,
-            scenario_hash: None,
-            slo: None,
-            search: None,
+            ..RunInfo::for_test("a/b/rate=8/conc=none", "sglang", "random")
         };
         let s = Summary {
             completed: 10,
@@ -283,59 +268,24 @@ mod tests {
         };
         let text = block(&info, &s);
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[0], "");
-        assert_eq!(
-            lines[1],
-            "============ Serving Benchmark Result ============"
-        );
-        assert_eq!(
-            lines[2],
-            "Backend:                                 sglang    "
-        );
-        assert_eq!(
-            lines[3],
-            "Traffic request rate:                    8.0       "
-        );
-        assert_eq!(
-            lines[4],
-            "Max request concurrency:                 not set   "
-        );
-        assert_eq!(
-            lines[5],
-            "Successful requests:                     10        "
-        );
-        assert_eq!(
-            lines[6],
-            "Benchmark duration (s):                  2.35      "
-        );
-        assert_eq!(
-            lines[11],
-            "Request throughput (req/s):              4.26      "
-        );
-        assert_eq!(
-            lines[18],
-            "----------------End-to-End Latency----------------"
-        );
-        assert_eq!(
-            lines[24],
-            "---------------Time to First Token----------------"
-        );
-        assert_eq!(
-            lines[25],
-            "Mean TTFT (ms):                          50.12     "
-        );
-        assert_eq!(
-            lines[30],
-            "-----Time per Output Token (excl. 1st token)------"
-        );
-        assert_eq!(
-            lines[36],
-            "---------------Inter-Token Latency----------------"
-        );
-        assert_eq!(
-            lines[42],
-            "Max ITL (ms):                            12.00     "
-        );
+        for (i, want) in [
+            (0, ""),
+            (1, "============ Serving Benchmark Result ============"),
+            (2, "Backend:                                 sglang    "),
+            (3, "Traffic request rate:                    8.0       "),
+            (4, "Max request concurrency:                 not set   "),
+            (5, "Successful requests:                     10        "),
+            (6, "Benchmark duration (s):                  2.35      "),
+            (11, "Request throughput (req/s):              4.26      "),
+            (18, "----------------End-to-End Latency----------------"),
+            (24, "---------------Time to First Token----------------"),
+            (25, "Mean TTFT (ms):                          50.12     "),
+            (30, "-----Time per Output Token (excl. 1st token)------"),
+            (36, "---------------Inter-Token Latency----------------"),
+            (42, "Max ITL (ms):                            12.00     "),
+        ] {
+            assert_eq!(lines[i], want, "line {i}");
+        }
         assert_eq!(lines[43], "=".repeat(50));
         assert_eq!(lines.len(), 44);
     }
@@ -343,23 +293,8 @@ mod tests {
     #[test]
     fn image_and_embedding_variants() {
         let mut info = RunInfo {
-            run_id: "a/b/rate=inf/conc=none".into(),
-            scenario: "s".into(),
-            target: "a".into(),
-            backend: "sglang-oai-chat".into(),
-            dataset: "b".into(),
-            dataset_kind: "image".into(),
-            request_rate: Rate::Infinite,
             max_concurrency: Concurrency(4),
-            seed: 1,
-            random: None,
-            cache_report: false,
-            stamp: Default::default(),
-            repeat: None,
-            stopped: None,
-            scenario_hash: None,
-            slo: None,
-            search: None,
+            ..RunInfo::for_test("a/b/rate=inf/conc=none", "sglang-oai-chat", "image")
         };
         let s = Summary {
             total_input: 300,

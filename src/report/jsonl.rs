@@ -17,8 +17,7 @@ fn dist(m: &mut Map<String, Value>, name: &str, d: &Dist, measured: bool) {
         ("p95", d.p95),
         ("p99", d.p99),
     ] {
-        let v = if measured { json!(v) } else { Value::Null };
-        m.insert(format!("{stat}_{name}_ms"), v);
+        m.insert(format!("{stat}_{name}_ms"), json!(measured.then_some(v)));
     }
 }
 
@@ -32,7 +31,8 @@ pub fn result_json(info: &RunInfo, s: &Summary) -> Map<String, Value> {
     put("tag", Value::Null);
     put("backend", json!(info.backend));
     put("dataset_name", json!(info.dataset_kind));
-    put("request_rate", info.request_rate.to_json());
+    // A number, or the string "inf" (strict JSON has no infinity): Rate's serialization.
+    put("request_rate", json!(info.request_rate));
     put("max_concurrency", json!(info.max_concurrency.limit()));
     put("sharegpt_output_len", Value::Null);
     let (ri, ro, rr) = match info.random {
@@ -111,28 +111,15 @@ pub fn result_json(info: &RunInfo, s: &Summary) -> Map<String, Value> {
     put("dispatch_rate", json!(s.dispatch_rate));
     put("target_dispatch_rate", json!(s.target_dispatch_rate));
     put("client_cpu_pct", json!(s.client_cpu_pct));
-    put(
-        "max_itl_ms",
-        if measured {
-            json!(s.max_itl_ms)
-        } else {
-            Value::Null
-        },
-    );
-    dist(
-        &mut m,
-        "ttft_from_schedule",
-        &s.ttft_from_schedule_ms,
-        measured,
-    );
-    dist(
-        &mut m,
-        "e2e_from_schedule",
-        &s.e2e_from_schedule_ms,
-        measured,
-    );
-    dist(&mut m, "queue_wait", &s.queue_wait_ms, measured);
-    dist(&mut m, "schedule_lag", &s.schedule_lag_ms, measured);
+    put("max_itl_ms", json!(measured.then_some(s.max_itl_ms)));
+    for (name, d) in [
+        ("ttft_from_schedule", &s.ttft_from_schedule_ms),
+        ("e2e_from_schedule", &s.e2e_from_schedule_ms),
+        ("queue_wait", &s.queue_wait_ms),
+        ("schedule_lag", &s.schedule_lag_ms),
+    ] {
+        dist(&mut m, name, d, measured);
+    }
     m.insert("percentiles".into(), json!(s.percentiles.as_str()));
     if !s.histograms.is_empty() {
         m.insert("histograms".into(), json!(s.histograms));

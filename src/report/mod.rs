@@ -62,6 +62,34 @@ pub struct RunInfo {
     pub search: Option<crate::plan::SearchMark>,
 }
 
+#[cfg(test)]
+impl RunInfo {
+    /// A run's info for tests: target and dataset named by the run id's first two parts,
+    /// scenario `s`, rate `inf`, no concurrency cap, seed 1, nothing else set.
+    pub(crate) fn for_test(id: &str, backend: &str, kind: &str) -> Self {
+        let mut parts = id.split('/');
+        RunInfo {
+            run_id: id.into(),
+            scenario: "s".into(),
+            target: parts.next().unwrap_or_default().into(),
+            backend: backend.into(),
+            dataset: parts.next().unwrap_or_default().into(),
+            dataset_kind: kind.into(),
+            request_rate: Rate::Infinite,
+            max_concurrency: Concurrency(0),
+            seed: 1,
+            random: None,
+            cache_report: false,
+            stamp: Default::default(),
+            repeat: None,
+            stopped: None,
+            scenario_hash: None,
+            slo: None,
+            search: None,
+        }
+    }
+}
+
 /// The results directory with its files open for appending.
 pub struct Results {
     dir: PathBuf,

@@ -12,7 +12,6 @@ use crate::engine::progress::Progress;
 use crate::engine::{self, Control, StopReason, StopRules};
 use crate::metrics;
 use crate::plan::RunSpec;
-use crate::protocol;
 use crate::provenance;
 use crate::record::RequestRecord;
 use crate::report::{self, RunInfo};
@@ -58,7 +57,7 @@ pub async fn run_spec(
     let requests = &requests.take(spec.limit.unwrap_or(requests.len()));
     let target = ctx.targets[spec.target].clone();
     let t = &s.targets[spec.target];
-    if requests.has_conversations() && !protocol::is_chat(t.backend) {
+    if requests.has_conversations() && !t.backend.is_chat() {
         bail!(
             "run {}: dataset `{}` replays multi-turn conversations, which need a chat \
              backend (sglang-oai-chat, vllm-chat, lmdeploy-chat); target `{}` uses `{}`",
@@ -78,7 +77,7 @@ pub async fn run_spec(
         .with_context(|| format!("run {}: cannot build request bodies", spec.id))?;
     let started_at = provenance::now_rfc3339();
     let arrivals = schedule::Arrivals::of(&s.load);
-    let due = schedule::due_times_n(
+    let due = schedule::due_times(
         requests.len(),
         requests.rows(),
         spec.request_rate,

@@ -75,14 +75,6 @@ impl Rate {
             Rate::PerSecond(r) => format!("{r}"),
         }
     }
-
-    /// The rate as JSON: a number, or the string `"inf"` (strict JSON has no infinity).
-    pub fn to_json(self) -> serde_json::Value {
-        match self {
-            Rate::PerSecond(r) => serde_json::json!(r),
-            Rate::Infinite => serde_json::json!("inf"),
-        }
-    }
 }
 
 impl fmt::Display for Rate {

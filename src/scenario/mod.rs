@@ -222,77 +222,67 @@ impl Backend {
 
 /// Load shape of every run.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct Load {
     /// Mean request rate in requests per second, or `inf` to send everything at once.
     /// A value or a list (a sweep axis).
-    #[serde(default = "default_rates")]
     pub request_rate: Axis<Rate>,
     /// Maximum requests in flight; `0` means no limit. A value or a list (a sweep axis).
-    #[serde(default)]
     pub max_concurrency: Axis<Concurrency>,
     /// Arrival process for finite rates.
-    #[serde(default)]
     pub arrival: Arrival,
     /// Shape of the gamma arrival process: below 1 is burstier than Poisson, above 1 is
     /// smoother. Only with `arrival: gamma`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0.0))]
     pub burstiness: Option<f64>,
     /// Requests sent (through the concurrency cap) before each measured run; not measured.
-    #[serde(default = "default_warmup")]
     pub warmup_requests: u32,
     /// Flush the server's prefix cache after warmup, before each measured run: vLLM
     /// `POST /reset_prefix_cache`, SGLang `POST /flush_cache?timeout=…`, others
     /// `POST /flush_cache`.
-    #[serde(default)]
     pub flush_cache: bool,
     /// `timeout` query parameter of SGLang's `/flush_cache`, in seconds.
-    #[serde(default = "default_flush_timeout")]
     #[schemars(range(min = 0.001))]
     pub flush_cache_timeout_s: f64,
     /// Profile the server during each measured run.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub profile: Option<ProfileOptions>,
     /// The rate ramp of `arrival: ramp` (then `request_rate` is not used).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ramp: Option<Ramp>,
     /// Run for this many seconds instead of until the dataset's prompts are sent: prompts are
     /// recycled, nothing is dispatched after this time, and in-flight requests finish.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0.001))]
     pub duration_s: Option<f64>,
     /// Stop dispatching once this many requests have failed; in-flight requests finish and
     /// the run is marked `"stopped": "error_budget"`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1))]
     pub max_errors: Option<u64>,
     /// Stop dispatching once the failed fraction of finished requests exceeds this (0..1),
     /// checked from the 20th finished request on; marked `"stopped": "error_budget"`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0.0, max = 1.0))]
     pub max_error_rate: Option<f64>,
     /// Stop a run once the server is saturated: over the last 5 s the backlog (requests due
     /// but not finished) grew on every 1 s sample by 10 % or more in total, while requests
     /// completed slower than they came due. Marked `"stopped": "saturated"`.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub stop_on_saturation: bool,
-}
-
-fn default_flush_timeout() -> f64 {
-    60.0
 }
 
 impl Default for Load {
     fn default() -> Self {
         Load {
-            request_rate: default_rates(),
+            request_rate: Axis::One(Rate::Infinite),
             max_concurrency: Axis::default(),
             arrival: Arrival::default(),
             burstiness: None,
-            warmup_requests: default_warmup(),
+            warmup_requests: 1,
             flush_cache: false,
-            flush_cache_timeout_s: default_flush_timeout(),
+            flush_cache_timeout_s: 60.0,
             profile: None,
             ramp: None,
             duration_s: None,
@@ -301,14 +291,6 @@ impl Default for Load {
             stop_on_saturation: false,
         }
     }
-}
-
-fn default_rates() -> Axis<Rate> {
-    Axis::One(Rate::Infinite)
-}
-
-fn default_warmup() -> u32 {
-    1
 }
 
 /// Arrival process: when each request is due.

@@ -6,55 +6,48 @@ use serde::{Deserialize, Serialize};
 
 /// What goes into each request.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct RequestOptions {
     /// Stream the response (`stream: true`); TTFT and ITL need it. `false` is bench_serving's
     /// `--disable-stream`: TTFT then equals the whole latency.
-    #[serde(default = "yes")]
     pub stream: bool,
     /// Send `ignore_eos: true` so every request generates its full output length (`false` is
     /// bench_serving's `--disable-ignore-eos`).
-    #[serde(default = "yes")]
     pub ignore_eos: bool,
     /// Ask OpenAI-compatible servers for token usage in the stream
     /// (`stream_options.include_usage`), so output lengths are measured, not assumed.
-    #[serde(default = "yes")]
     pub include_usage: bool,
     /// Sampling temperature, sent to every backend (bench_serving sends its `--temperature`
     /// to the native backend only). Default: each backend's bench_serving default (0.0; trt
     /// 0.000001). A `temperature` in `extra_body` wins on OpenAI-style backends.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0.0))]
     pub temperature: Option<f64>,
     /// Top-p, sent to every backend when below 1.0 (trt always sends it).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0.0, max = 1.0))]
     pub top_p: Option<f64>,
     /// JSON object merged into every request body (bench_serving's `--extra-request-body`);
     /// a dataset row's own extra body is merged over it.
-    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
     pub extra_body: serde_json::Map<String, serde_json::Value>,
     /// A minijinja template that renders the whole JSON request body, replacing the
     /// backend's default body (a target's `template` wins over this). See the README for the
     /// context variables.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub template: Option<String>,
     /// Log-probability options.
-    #[serde(default)]
     pub logprobs: LogprobOptions,
     /// Ask SGLang's native API for routed experts (`return_routed_experts`).
-    #[serde(default)]
     pub return_routed_experts: bool,
     /// LoRA adapters to spread the requests over.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub lora: Option<LoraOptions>,
     /// Time limits of one request.
-    #[serde(default)]
     pub timeouts: Timeouts,
     /// `pooled` (default): keep-alive connections are reused. `per-request`: every request
     /// opens a new connection, as bench_serving does (one aiohttp session per request); use it
     /// for servers that close connections they advertise as keep-alive, or for parity runs.
-    #[serde(default)]
     pub connection: ConnectionMode,
 }
 
@@ -88,27 +81,20 @@ impl Default for RequestOptions {
     }
 }
 
-fn yes() -> bool {
-    true
-}
-
 /// Log-probability options (bench_serving's `--return-logprob`, `--top-logprobs-num`,
 /// `--token-ids-logprob`, `--logprob-start-len`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct LogprobOptions {
     /// Ask for log-probabilities.
-    #[serde(default)]
     pub enabled: bool,
     /// Top log-probabilities per token (OpenAI `logprobs`/`top_logprobs`, native
     /// `top_logprobs_num`); 0 = none.
-    #[serde(default)]
     pub top_n: u32,
     /// Token ids whose log-probabilities to return (native API only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub token_ids: Option<Vec<u32>>,
     /// First prompt position to return log-probabilities for; -1 = none (native API only).
-    #[serde(default = "default_logprob_start")]
     pub start_len: i64,
 }
 
@@ -118,13 +104,9 @@ impl Default for LogprobOptions {
             enabled: false,
             top_n: 0,
             token_ids: None,
-            start_len: default_logprob_start(),
+            start_len: -1,
         }
     }
-}
-
-fn default_logprob_start() -> i64 {
-    -1
 }
 
 /// LoRA adapter names and how requests are spread over them.
@@ -165,23 +147,19 @@ pub enum LoraDistribution {
 /// Time limits of one request, in seconds. A request that exceeds one fails with
 /// `timeout_<phase>`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct Timeouts {
     /// Establishing the TCP connection.
-    #[serde(default = "default_connect_s")]
     #[schemars(range(min = 0.001))]
     pub connect_s: f64,
     /// From sending the request to the response headers (servers that queue requests
     /// answer only when a slot frees, so this includes server-side queueing).
-    #[serde(default = "default_first_byte_s")]
     #[schemars(range(min = 0.001))]
     pub first_byte_s: f64,
     /// Longest silence between two chunks of a response body.
-    #[serde(default = "default_idle_s")]
     #[schemars(range(min = 0.001))]
     pub idle_s: f64,
     /// The whole request, from sending to the end of the response.
-    #[serde(default = "default_total_s")]
     #[schemars(range(min = 0.001))]
     pub total_s: f64,
 }
@@ -189,26 +167,10 @@ pub struct Timeouts {
 impl Default for Timeouts {
     fn default() -> Self {
         Timeouts {
-            connect_s: default_connect_s(),
-            first_byte_s: default_first_byte_s(),
-            idle_s: default_idle_s(),
-            total_s: default_total_s(),
+            connect_s: 10.0,
+            first_byte_s: 600.0,
+            idle_s: 120.0,
+            total_s: 3600.0,
         }
     }
-}
-
-fn default_connect_s() -> f64 {
-    10.0
-}
-
-fn default_first_byte_s() -> f64 {
-    600.0
-}
-
-fn default_idle_s() -> f64 {
-    120.0
-}
-
-fn default_total_s() -> f64 {
-    3600.0
 }

@@ -13,64 +13,54 @@ use super::Problem;
 /// `max_runs` runs (the probe included). Replaces the `load.request_rate` sweep (or the
 /// `load.max_concurrency` sweep for `axis: max_concurrency`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct Search {
     /// The load axis searched.
-    #[serde(default)]
     pub axis: SearchAxis,
     /// Stop when (upper − lower) / lower is at most this (relative).
-    #[serde(default = "default_precision")]
     #[schemars(range(min = 0.001, max = 1.0))]
     pub precision: f64,
     /// Most runs per target × dataset, the probe included.
-    #[serde(default = "default_max_runs")]
     #[schemars(range(min = 2))]
     pub max_runs: u32,
     /// First value tried; default: from the probe (its throughput for `request_rate`, its
     /// mean concurrency for `max_concurrency`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0.0))]
     pub start: Option<f64>,
     /// Lowest value worth trying; a failure there ends the search (`below_min`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0.0))]
     pub min: Option<f64>,
     /// Highest value tried; a pass there ends the search (`not_bracketed`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0.0))]
     pub max: Option<f64>,
     /// Factor between runs while every run so far passed.
-    #[serde(default = "default_step_up")]
     #[schemars(range(min = 1.01))]
     pub step_up: f64,
     /// Factor between runs while every run so far failed.
-    #[serde(default = "default_step_down")]
     #[schemars(range(min = 1.01))]
     pub step_down: f64,
     /// Seconds of load per search run: a run sends about `rate × run_s` requests (at least
     /// `min_requests`, at most the dataset's), so runs past saturation stay short.
-    #[serde(default = "default_run_s")]
     #[schemars(range(min = 0.1))]
     pub run_s: f64,
     /// Fewest requests in a search run.
-    #[serde(default = "default_min_requests")]
     #[schemars(range(min = 1))]
     pub min_requests: u32,
     /// The throughput probe before each search; `null` skips it (then `start` is needed).
-    #[serde(default = "default_probe")]
     pub probe: Option<Probe>,
 }
 
 /// A closed-loop run at high concurrency, unpaced, measuring the throughput ceiling.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct Probe {
     /// Requests sent (the first of the dataset; fewer when the dataset is smaller).
-    #[serde(default = "default_probe_requests")]
     #[schemars(range(min = 1))]
     pub requests: u32,
     /// Concurrency cap during the probe.
-    #[serde(default = "default_probe_concurrency")]
     #[schemars(range(min = 1))]
     pub concurrency: u32,
 }
@@ -96,40 +86,30 @@ impl SearchAxis {
     }
 }
 
-fn default_precision() -> f64 {
-    0.05
-}
-fn default_max_runs() -> u32 {
-    8
-}
-fn default_step_up() -> f64 {
-    1.25
-}
-fn default_step_down() -> f64 {
-    2.0
-}
-fn default_run_s() -> f64 {
-    10.0
-}
-fn default_min_requests() -> u32 {
-    50
-}
-fn default_probe() -> Option<Probe> {
-    Some(Probe {
-        requests: default_probe_requests(),
-        concurrency: default_probe_concurrency(),
-    })
-}
-fn default_probe_requests() -> u32 {
-    200
-}
-fn default_probe_concurrency() -> u32 {
-    256
-}
-
 impl Default for Search {
     fn default() -> Self {
-        serde_json::from_value(serde_json::json!({})).expect("defaults deserialize")
+        Search {
+            axis: SearchAxis::default(),
+            precision: 0.05,
+            max_runs: 8,
+            start: None,
+            min: None,
+            max: None,
+            step_up: 1.25,
+            step_down: 2.0,
+            run_s: 10.0,
+            min_requests: 50,
+            probe: Some(Probe::default()),
+        }
+    }
+}
+
+impl Default for Probe {
+    fn default() -> Self {
+        Probe {
+            requests: 200,
+            concurrency: 256,
+        }
     }
 }
 

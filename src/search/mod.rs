@@ -34,6 +34,7 @@ pub trait RunSource {
 }
 
 /// One target × dataset being searched.
+#[derive(Default)]
 struct Cell {
     target: usize,
     dataset: usize,
@@ -80,14 +81,7 @@ impl<'a> Driver<'a> {
                         .probe
                         .is_none()
                         .then(|| Bracket::new(search, search.start.unwrap_or(1.0), 0)),
-                    ceiling: None,
-                    lifetime_s: 0.0,
-                    longest_s: 0.0,
-                    step: 0,
-                    run_ids: Vec::new(),
-                    passed: Vec::new(),
-                    failed: Vec::new(),
-                    pending: None,
+                    ..Cell::default()
                 });
             }
         }

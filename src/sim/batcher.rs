@@ -26,7 +26,7 @@ pub enum Finish {
 }
 
 /// One request inside the engine.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Seq {
     /// Request index at the server.
     pub id: u64,
@@ -60,12 +60,7 @@ impl Seq {
             max_tokens,
             stop_at: stop_at.filter(|&s| s < max_tokens),
             spec_seed: mix2(seed, id),
-            cached: 0,
-            prefilled: 0,
-            generated: 0,
-            verify_steps: 0,
-            step_prefill: 0,
-            step_decode: false,
+            ..Seq::default()
         }
     }
 

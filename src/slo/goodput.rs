@@ -41,20 +41,12 @@ pub fn compute(slos: &[Slo], records: &[RequestRecord], duration_s: f64) -> Good
     let mut good = 0usize;
     let mut met = vec![0usize; slos.len()];
     for r in records.iter().filter(|r| r.outcome.is_ok()) {
-        let ttft = r.ttft_s().unwrap_or(0.0);
-        let latency = r.latency_s();
-        let out = r.output_len();
-        let tpot = if out > 1 {
-            (latency - ttft) / (out - 1) as f64
-        } else {
-            0.0
-        };
         let mut all = true;
         for (i, slo) in slos.iter().enumerate() {
             let observed = match slo.metric {
-                "ttft" => ttft,
-                "tpot" => tpot,
-                _ => latency,
+                "ttft" => r.ttft_s().unwrap_or(0.0),
+                "tpot" => r.tpot_s().unwrap_or(0.0),
+                _ => r.latency_s(),
             } * 1000.0;
             if observed <= slo.ms {
                 met[i] += 1;
@@ -151,7 +143,8 @@ pub fn python_g(x: f64) -> String {
     }
 }
 
-fn trim_zeros(s: &str) -> String {
+/// A decimal number's text without trailing zeros (and without a trailing `.`).
+pub fn trim_zeros(s: &str) -> String {
     if s.contains('.') {
         s.trim_end_matches('0').trim_end_matches('.').to_owned()
     } else {

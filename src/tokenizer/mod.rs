@@ -95,11 +95,6 @@ const BUILTIN_CONFIG: &str = include_str!("../../assets/builtin/tokenizer_config
 const CORPUS: &str = include_str!("../../assets/builtin/corpus.txt");
 
 impl Tokenizer {
-    /// Load from a scenario setting with sources from the environment.
-    pub fn from_setting(setting: Option<&str>) -> Result<Tokenizer, TokenizerError> {
-        Tokenizer::resolve(setting, &Sources::from_env())
-    }
-
     /// The scenario's tokenizer; `server` means the first target with a `base_url`.
     pub fn for_scenario(s: &crate::scenario::Scenario) -> Result<Tokenizer, TokenizerError> {
         if s.tokenizer.as_deref().map(str::trim) == Some("server") {
@@ -111,7 +106,7 @@ impl Tokenizer {
             let model = t.model.as_deref().or(s.model.as_deref());
             return Tokenizer::server(t.base_url.as_deref().unwrap_or_default(), model);
         }
-        Tokenizer::from_setting(s.tokenizer.as_deref())
+        Tokenizer::resolve(s.tokenizer.as_deref(), &Sources::from_env())
     }
 
     /// Load from a scenario setting (see the module docs for the order of sources).

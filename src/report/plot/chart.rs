@@ -279,28 +279,13 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &Chart) -> Result<
         .draw()
         .map_err(fail)?;
 
-    for r in &c.hlines {
-        let Some(y) = y_of(c, r.at) else { continue };
-        let (col, dash, gap) = rule_style(r.kind);
-        chart
-            .draw_series(DashedLineSeries::new(
-                [(x_lo, y), (x_hi, y)],
-                dash,
-                gap,
-                col.stroke_width(2),
-            ))
-            .map_err(fail)?;
-    }
-    for r in &c.vlines {
-        let (col, dash, gap) = rule_style(r.kind);
-        chart
-            .draw_series(DashedLineSeries::new(
-                [(r.at, y_lo), (r.at, y_hi)],
-                dash,
-                gap,
-                col.stroke_width(2),
-            ))
-            .map_err(fail)?;
+    let across = |r: &Rule| Some(([(x_lo, y_of(c, r.at)?), (x_hi, y_of(c, r.at)?)], r.kind));
+    let up = |r: &Rule| ([(r.at, y_lo), (r.at, y_hi)], r.kind);
+    let rules = c.hlines.iter().filter_map(across);
+    for (ends, kind) in rules.chain(c.vlines.iter().map(up)) {
+        let (col, dash, gap) = rule_style(kind);
+        let line = DashedLineSeries::new(ends, dash, gap, col.stroke_width(2));
+        chart.draw_series(line).map_err(fail)?;
     }
     for s in &c.series {
         let pts: Vec<(f64, f64)> = s
@@ -392,20 +377,13 @@ fn legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &Chart) -> Resul
     let mut y = 70;
     for s in &c.series {
         let col = color(s.color);
-        let line = [(6, y), (46, y)];
-        if s.dashed {
-            area.draw(&PathElement::new(
-                vec![(6, y), (18, y)],
-                col.stroke_width(3),
-            ))
-            .map_err(fail)?;
-            area.draw(&PathElement::new(
-                vec![(32, y), (46, y)],
-                col.stroke_width(3),
-            ))
-            .map_err(fail)?;
+        let pieces = if s.dashed {
+            vec![[(6, y), (18, y)], [(32, y), (46, y)]]
         } else {
-            area.draw(&PathElement::new(line.to_vec(), col.stroke_width(3)))
+            vec![[(6, y), (46, y)]]
+        };
+        for p in pieces {
+            area.draw(&PathElement::new(p, col.stroke_width(3)))
                 .map_err(fail)?;
         }
         match s.marker {

@@ -72,6 +72,31 @@ impl<'a> Sweep<'a> {
         }
     }
 
+    /// Two series per target, the first solid with circles, the second dashed with
+    /// triangles: `point(run, key)` of each `(key, label)`; a series without points is left out.
+    fn pairs(
+        &self,
+        chart: &mut Chart,
+        keys: [(&str, &str); 2],
+        point: impl Fn(&RunRow, &str) -> Option<(f64, f64)>,
+    ) {
+        for (i, (name, runs)) in self.series.iter().enumerate() {
+            let styles = [(false, Marker::Circle), (true, Marker::Triangle)];
+            for ((key, label), (dashed, marker)) in keys.into_iter().zip(styles) {
+                let points: Vec<(f64, f64)> = runs.iter().filter_map(|r| point(r, key)).collect();
+                if !points.is_empty() {
+                    chart.series.push(Series {
+                        name: format!("{name} {label}"),
+                        color: i,
+                        dashed,
+                        marker,
+                        points,
+                    });
+                }
+            }
+        }
+    }
+
     /// The run a capacity line points at: one of its runs at the capacity value.
     fn capacity_run(&self, c: &CapacityRow) -> Option<&'a RunRow> {
         let cap = c.num("capacity")?;
@@ -95,28 +120,14 @@ impl<'a> Sweep<'a> {
             x_label: "achieved throughput (req/s)".into(),
             ..Chart::default()
         };
-        for (i, (name, runs)) in self.series.iter().enumerate() {
-            for (stat, label, dashed, marker) in [
-                ("median", "p50", false, Marker::Circle),
-                ("p99", "p99", true, Marker::Triangle),
-            ] {
-                let key = format!("{stat}_{metric}_ms");
-                let points: Vec<(f64, f64)> = runs
-                    .iter()
-                    .filter(|r| r.num("completed") != Some(0.0))
-                    .filter_map(|r| Some((r.num("request_throughput")?, r.num(&key)?)))
-                    .collect();
-                if !points.is_empty() {
-                    chart.series.push(Series {
-                        name: format!("{name} {label}"),
-                        color: i,
-                        dashed,
-                        marker,
-                        points,
-                    });
-                }
-            }
-        }
+        self.pairs(
+            &mut chart,
+            [("median", "p50"), ("p99", "p99")],
+            |r, stat| {
+                let y = r.num(&format!("{stat}_{metric}_ms"))?;
+                (r.num("completed") != Some(0.0)).then_some((r.num("request_throughput")?, y))
+            },
+        );
         let suffix = format!("{metric}_ms");
         for (k, v) in slo {
             if *k == suffix || k.ends_with(&format!("_{suffix}")) {
@@ -220,26 +231,11 @@ impl<'a> Sweep<'a> {
                 points: vec![(0.0, 0.0), (finite_max, finite_max)],
             });
         }
-        for (i, (name, runs)) in self.series.iter().enumerate() {
-            for (key, label, dashed, marker) in [
-                ("request_throughput", "throughput", false, Marker::Circle),
-                ("request_goodput", "goodput", true, Marker::Triangle),
-            ] {
-                let points: Vec<(f64, f64)> = runs
-                    .iter()
-                    .filter_map(|r| Some((x_of(r)?, r.num(key)?)))
-                    .collect();
-                if !points.is_empty() {
-                    chart.series.push(Series {
-                        name: format!("{name} {label}"),
-                        color: i,
-                        dashed,
-                        marker,
-                        points,
-                    });
-                }
-            }
-        }
+        let keys = [
+            ("request_throughput", "throughput"),
+            ("request_goodput", "goodput"),
+        ];
+        self.pairs(&mut chart, keys, |r, key| Some((x_of(r)?, r.num(key)?)));
         for c in &self.capacity {
             let target = c.text("target").unwrap_or("?");
             let Some(cap) = c.num("capacity") else {

@@ -18,14 +18,20 @@ pub enum Offered {
     Unbounded,
 }
 
-/// One run line of `runs.jsonl`.
+/// One line of `runs.jsonl` or `capacity.jsonl`.
 #[derive(Debug, Clone)]
-pub struct RunRow {
+pub struct Row {
     /// The line as written.
     pub fields: Map<String, Value>,
 }
 
-impl RunRow {
+/// One run line of `runs.jsonl`.
+pub type RunRow = Row;
+
+/// One line of `capacity.jsonl`: the capacity of a target × dataset under the SLOs.
+pub type CapacityRow = Row;
+
+impl Row {
     /// A number, when the field is a finite number (or a numeric string).
     pub fn num(&self, key: &str) -> Option<f64> {
         number(self.fields.get(key)?)
@@ -167,24 +173,7 @@ impl Axis {
     }
 }
 
-/// One line of `capacity.jsonl`: the capacity of a target × dataset under the SLOs.
-#[derive(Debug, Clone)]
-pub struct CapacityRow {
-    /// The line as written.
-    pub fields: Map<String, Value>,
-}
-
 impl CapacityRow {
-    /// A finite number field.
-    pub fn num(&self, key: &str) -> Option<f64> {
-        number(self.fields.get(key)?)
-    }
-
-    /// A string field.
-    pub fn text(&self, key: &str) -> Option<&str> {
-        self.fields.get(key)?.as_str()
-    }
-
     /// The axis searched (request rate unless it says `max_concurrency`).
     pub fn axis(&self) -> Axis {
         match self.text("axis") {

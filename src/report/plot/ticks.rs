@@ -90,11 +90,7 @@ pub fn short(v: f64) -> String {
     } else {
         format!("{v:.3}")
     };
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_owned()
-    } else {
-        s
-    }
+    crate::slo::goodput::trim_zeros(&s)
 }
 
 #[cfg(test)]
