@@ -43,15 +43,20 @@ pub struct Clock {
 /// The process-wide clock the engine dispatches requests with.
 pub fn shared() -> &'static Clock {
     static SHARED: std::sync::OnceLock<Clock> = std::sync::OnceLock::new();
-    SHARED.get_or_init(Clock::start)
+    SHARED.get_or_init(|| Clock::named("runner-clock"))
 }
 
 impl Clock {
-    /// Start the timer thread.
+    /// Start the embedded server's timer thread.
     pub fn start() -> Clock {
+        Clock::named("runner-sim-clock")
+    }
+
+    /// Start a timer thread called `name`.
+    fn named(name: &str) -> Clock {
         let (tx, rx) = mpsc::channel::<Entry>();
         std::thread::Builder::new()
-            .name("runner-sim-clock".into())
+            .name(name.into())
             .spawn(move || run(rx))
             .expect("spawn the clock thread");
         Clock { tx }

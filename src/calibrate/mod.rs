@@ -83,12 +83,21 @@ pub fn command(c: Calibration) -> Result<()> {
             None
         }
     };
-    // Built after pinning: its worker threads inherit the client's CPU (one worker per CPU).
+    // The client on one worker thread, pinned above, with the measurement spawned onto it:
+    // run on the thread that blocks on the runtime instead, it would take turns with the
+    // worker on the same CPU and delay reads by whole scheduler slices. (A multi-thread
+    // runtime, not a current-thread one: its worker runs a task just woken by the one before
+    // it, so a request's connection writes it right after the send is timed.)
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(calibrate(c, server_cpus.as_deref()))
+    runtime.block_on(async move {
+        tokio::spawn(async move { calibrate(c, server_cpus.as_deref()).await })
+            .await
+            .context("the calibration task failed")?
+    })
 }
 
 /// Start the embedded server with its threads on `cpus` (or wherever this thread may run).

@@ -22,9 +22,30 @@ use crate::sim::{Preset, SimConfig, prompt_hash};
 
 /// Modelled time to first token and between tokens, milliseconds.
 const TTFT_MS: f64 = 50.0;
-const ITL_MS: f64 = 20.0;
+const ITL_MS: f64 = 40.0;
 /// Output tokens per request.
 const OUTPUT_LEN: u32 = 16;
+
+/// CPU seconds the embedded server's threads (named `runner-sim…`) have used so far, from
+/// `/proc/self/task` (Linux; `None` elsewhere).
+fn server_cpu_s() -> Option<f64> {
+    let tick = 100.0; // USER_HZ: /proc counts in hundredths of a second on Linux
+    let mut sum = 0.0;
+    for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        if !comm.starts_with("runner-sim") {
+            continue;
+        }
+        let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+        // Fields after the command's closing parenthesis, from the state (field 3) on:
+        // utime and stime are fields 14 and 15.
+        let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        sum += (ticks(11) + ticks(12)) / tick;
+    }
+    Some(sum)
+}
 
 /// Per-request errors, seconds.
 #[derive(Default)]
@@ -58,7 +79,11 @@ pub(super) async fn measure(c: Calibration, on: Option<&[usize]>) -> Result<()> 
     let m = c.requests.max(streams);
     let reqs = specs(m, OUTPUT_LEN, "o");
     let warmed = engine::warm::before_run(&t, Some(c.streams), f64::INFINITY, m).await;
+    let cpu0 = server_cpu_s();
     let done = engine::execute(t, &reqs, &vec![0.0; m], Some(c.streams)).await;
+    let server_busy = server_cpu_s()
+        .zip(cpu0)
+        .map(|(b, a)| (b - a) / done.duration_s * 100.0);
     let cold = done
         .records
         .iter()
@@ -133,6 +158,9 @@ pub(super) async fn measure(c: Calibration, on: Option<&[usize]>) -> Result<()> 
     line("  first-token delivery", &Dist::of_seconds(&e.deliver));
     line("ITL error", &Dist::of_seconds(&e.itl));
     line("server: arrived → read", &Dist::of_seconds(&e.read_lag));
+    if let Some(busy) = server_busy {
+        println!("  server threads busy {busy:.0} % of one CPU during the run");
+    }
     let span = |v: &[f64]| {
         let (lo, hi) = v
             .iter()

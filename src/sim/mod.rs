@@ -109,8 +109,12 @@ pub async fn start(config: SimConfig, bind: SocketAddr) -> Result<Server> {
     // One connection is one open file: as many as the hard limit allows (`runner serve` is
     // its own process).
     crate::nofile::raise();
+    // Two workers, or one where this thread may use only one CPU (calibrate pins the server
+    // to a core of its own): two workers taking turns on one CPU would delay writes the
+    // ground truth has already timed by whole scheduler slices.
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().min(2));
     let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(workers)
         .thread_name("runner-sim")
         .enable_all()
         .build()
