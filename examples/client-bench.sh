@@ -102,7 +102,7 @@ echo "3. peak RSS, $BIG requests of 16 output tokens, no details, concurrency $C
 /usr/bin/time -v $PRIO taskset -c "$CLIENT_CPU" "$RUNNER" bench --backend sglang-oai --base-url "$URL" \
     --dataset-name random --num-prompts "$BIG" --random-input-len 16 --random-output-len 16 \
     --random-range-ratio 1 --max-concurrency "$CONC" --request-rate inf --warmup-requests 0 \
-    >"$TMP/big.out" 2>"$TMP/big.err" || { tail "$TMP/big.err"; exit 1; }
+    --output-file "$TMP/big.jsonl" >"$TMP/big.out" 2>"$TMP/big.err" || { tail "$TMP/big.err"; exit 1; }
 grep -E "Successful requests|Request throughput|Benchmark duration" "$TMP/big.out" | sed 's/^/   /'
 awk '/Maximum resident set size/ {printf "   peak RSS %.0f MB (target < 200 MB)\n", $6 / 1024}' "$TMP/big.err"
 
