@@ -114,21 +114,24 @@ pub(super) async fn start(config: SimConfig, cpus: Option<&[usize]>) -> Result<s
     server
 }
 
+/// An `instant` embedded server (no modelled latency) on `on`, and a target at it.
+async fn instant(on: Option<&[usize]>) -> Result<(sim::Server, Arc<Target>)> {
+    let config = SimConfig {
+        preset: Preset::Instant,
+        ..SimConfig::default()
+    };
+    let server = start(config, on).await?;
+    let t = target(&server).await?;
+    Ok((server, t))
+}
+
 async fn calibrate(c: Calibration, on: Option<&[usize]>) -> Result<()> {
     crate::nofile::raise();
     let tok = Tokenizer::builtin();
     let n = c.requests;
 
     // 1. Throughput against `instant`.
-    let server = start(
-        SimConfig {
-            preset: Preset::Instant,
-            ..SimConfig::default()
-        },
-        on,
-    )
-    .await?;
-    let t = target(&server).await?;
+    let (server, t) = instant(on).await?;
     let reqs = specs(n, c.output_len, "t");
     engine::warm::before_run(&t, Some(c.concurrency), f64::INFINITY, n).await;
     let mut col = Collector::new(Some(&tok), false);
@@ -152,15 +155,7 @@ async fn calibrate(c: Calibration, on: Option<&[usize]>) -> Result<()> {
 
     // 3. Scheduler lag at half the measured rate.
     let rate = (max_rate / 2.0).max(10.0);
-    let server = start(
-        SimConfig {
-            preset: Preset::Instant,
-            ..SimConfig::default()
-        },
-        on,
-    )
-    .await?;
-    let t = target(&server).await?;
+    let (server, t) = instant(on).await?;
     let reqs = specs(n, 1, "s");
     let offsets = schedule::offsets(n, Rate::PerSecond(rate), Arrival::Poisson, None, 1);
     engine::warm::before_run(&t, None, rate, n).await;
