@@ -44,55 +44,61 @@ done
 # CPU seconds (user + system) the server has used so far.
 server_cpu() { awk '{print ($14 + $15) / 100}' "/proc/$SERVER/stat"; }
 
-# runner bench at the concurrency cap; prints "req/s tok/s server-cpu-%".
+# The client's CPU time per request, in microseconds, from /usr/bin/time's output file.
+client_us() { awk -v n="$N" '{printf "%.0f", ($1 + $2) / n * 1e6}' "$TMP/cpu"; }
+
+# runner bench at the concurrency cap; prints "req/s tok/s server-cpu-% client-us/request".
 runner_rate() {
     local extra=$1 c0 t0 t1
     c0=$(server_cpu)
     t0=$(date +%s.%N)
-    $PRIO taskset -c "$CLIENT_CPU" "$RUNNER" bench --backend sglang-oai --base-url "$URL" \
+    /usr/bin/time -f "%U %S" -o "$TMP/cpu" \
+        $PRIO taskset -c "$CLIENT_CPU" "$RUNNER" bench --backend sglang-oai --base-url "$URL" \
         --dataset-name random --num-prompts "$N" --random-input-len 16 \
         --random-output-len "$OUT_LEN" --random-range-ratio 1 --max-concurrency "$CONC" \
         --request-rate inf --warmup-requests 0 --output-file "$TMP/r.jsonl" $extra \
         >"$TMP/runner.out" 2>&1
     t1=$(date +%s.%N)
-    python3 - "$TMP/r.jsonl" "$c0" "$(server_cpu)" "$t0" "$t1" <<'EOF'
+    python3 - "$TMP/r.jsonl" "$c0" "$(server_cpu)" "$t0" "$t1" "$(client_us)" <<'EOF'
 import json, sys
 r = json.loads(open(sys.argv[1]).read().splitlines()[-1])
 busy = (float(sys.argv[3]) - float(sys.argv[2])) / (float(sys.argv[5]) - float(sys.argv[4]))
-print(f"{r['request_throughput']:.0f} {r['output_throughput']:.0f} {busy * 100:.0f}")
+print(f"{r['request_throughput']:.0f} {r['output_throughput']:.0f} {busy * 100:.0f} {sys.argv[6]}")
 EOF
     rm -f "$TMP/r.jsonl"
 }
 
-# oha on the same endpoint and body; prints "req/s tok/s server-cpu-%".
+# oha on the same endpoint and body; prints "req/s tok/s server-cpu-% client-us/request".
 oha_rate() {
     local stream=$1 c0 t0 t1 body
     body="{\"model\":\"m\",\"prompt\":\"the of and to a in is it you that he was for on are\",\"best_of\":1,\"max_tokens\":$OUT_LEN,\"stream\":$stream,\"temperature\":0.0,\"ignore_eos\":true}"
     c0=$(server_cpu)
     t0=$(date +%s.%N)
-    $PRIO taskset -c "$CLIENT_CPU" "$OHA" --no-tui --output-format json -n "$N" -c "$CONC" -m POST \
+    /usr/bin/time -f "%U %S" -o "$TMP/cpu" \
+        $PRIO taskset -c "$CLIENT_CPU" "$OHA" --no-tui --output-format json -n "$N" -c "$CONC" -m POST \
         -H 'content-type: application/json' -d "$body" "$URL/v1/completions" >"$TMP/oha.json"
     t1=$(date +%s.%N)
-    python3 - "$TMP/oha.json" "$c0" "$(server_cpu)" "$t0" "$t1" "$OUT_LEN" <<'EOF'
+    python3 - "$TMP/oha.json" "$c0" "$(server_cpu)" "$t0" "$t1" "$OUT_LEN" "$(client_us)" <<'EOF'
 import json, sys
 r = json.load(open(sys.argv[1]))
 rps = r["summary"]["requestsPerSec"]
 ok = r["summary"]["successRate"]
 busy = (float(sys.argv[3]) - float(sys.argv[2])) / (float(sys.argv[5]) - float(sys.argv[4]))
-print(f"{rps:.0f} {rps * int(sys.argv[6]) * ok:.0f} {busy * 100:.0f}")
+print(f"{rps:.0f} {rps * int(sys.argv[6]) * ok:.0f} {busy * 100:.0f} {sys.argv[7]}")
 EOF
 }
 
 echo "1. throughput: $N requests of $OUT_LEN tokens, concurrency $CONC, \`instant\` server on CPU $SERVER_CPU, client on CPU $CLIENT_CPU"
-printf '   %-14s %10s %10s %10s %10s %12s %12s\n' mode runner_rps oha_rps ratio runner_tok/s oha_tok/s "server CPU %"
+printf '   %-14s %10s %10s %10s %12s %12s %14s %18s\n' mode runner_rps oha_rps ratio runner_tok/s oha_tok/s "server CPU %" "client CPU us/req"
 for mode in streaming non-streaming; do
     if [ $mode = streaming ]; then flag=""; stream=true; else flag="--disable-stream"; stream=false; fi
-    read -r rr rt rc <<<"$(runner_rate "$flag")"
-    read -r orr ot oc <<<"$(oha_rate $stream)"
+    read -r rr rt rc ru <<<"$(runner_rate "$flag")"
+    read -r orr ot oc ou <<<"$(oha_rate $stream)"
     ratio=$(python3 -c "print(f'{$rr / $orr:.2f}')")
-    printf '   %-14s %10s %10s %9sx %12s %12s %7s / %s\n' $mode "$rr" "$orr" "$ratio" "$rt" "$ot" "$rc" "$oc"
+    printf '   %-14s %10s %10s %9sx %12s %12s %8s / %-4s %10s / %s\n' $mode "$rr" "$orr" "$ratio" "$rt" "$ot" "$rc" "$oc" "$ru" "$ou"
 done
-echo "   target: runner >= 0.75x oha"
+echo "   target: runner >= 0.75x oha. Where the server is near 100 % of its core it sets the rate;"
+echo "   the client CPU per request (runner / oha) then compares the clients' own cost."
 
 echo "2. timing error against the server's ground truth (runner calibrate, 500 streams)"
 $PRIO taskset -c "$CLIENT_CPU,$SERVER_CPU" "$RUNNER" calibrate 2>&1 | sed 's/^/   /'
