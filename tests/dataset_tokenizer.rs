@@ -133,7 +133,18 @@ async fn tokenize_server() -> (String, tokio::task::JoinHandle<()>) {
                 let ids: Vec<u32> = serde_json::from_value(v["tokens"].clone()).unwrap();
                 Json(json!({"prompt": t2.decode(&ids)}))
             }),
-        );
+        )
+        // No keep-alive: once the server task is aborted, no pooled connection outlives it
+        // (its connection tasks close gracefully, racing the client's next request).
+        .layer(axum::middleware::map_response(
+            |mut r: axum::response::Response| async move {
+                r.headers_mut().insert(
+                    axum::http::header::CONNECTION,
+                    axum::http::HeaderValue::from_static("close"),
+                );
+                r
+            },
+        ));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let task = tokio::spawn(async move {
