@@ -25,7 +25,7 @@ use crate::scenario::{RandomDataset, RandomIdsDataset, TokenSource};
 use crate::tokenizer::Tokenizer;
 
 /// Input lengths (special tokens taken off in text mode) and output lengths.
-pub(crate) fn lengths(
+fn lengths(
     input_len: u32,
     output_len: u32,
     ratio: f64,
@@ -45,21 +45,31 @@ pub(crate) fn lengths(
     (input, output)
 }
 
-/// Build `random`.
-pub fn random(d: &RandomDataset, ctx: &Ctx<'_>) -> Result<Vec<RequestSpec>, DatasetError> {
+/// `random`'s input and output lengths ([`lengths`]), for a tokenizer that has ordinary
+/// tokens to draw prompts from (built whole here, or drawn lazily by the workload).
+pub(crate) fn random_lengths(
+    d: &RandomDataset,
+    ctx: &Ctx<'_>,
+) -> Result<(Vec<u32>, Vec<u32>), DatasetError> {
+    if ctx.tok.sample_ids().is_empty() {
+        return Err(ctx.invalid("the tokenizer has no ordinary tokens to draw prompts from"));
+    }
     let text = !d.tokenize_prompt;
-    let (input, output) = lengths(
+    Ok(lengths(
         d.input_len,
         d.output_len,
         d.range_ratio,
         d.num_prompts,
         text,
         ctx,
-    );
+    ))
+}
+
+/// Build `random`.
+pub fn random(d: &RandomDataset, ctx: &Ctx<'_>) -> Result<Vec<RequestSpec>, DatasetError> {
+    let text = !d.tokenize_prompt;
+    let (input, output) = random_lengths(d, ctx)?;
     let alphabet = ctx.tok.sample_ids();
-    if alphabet.is_empty() {
-        return Err(ctx.invalid("the tokenizer has no ordinary tokens to draw prompts from"));
-    }
     let mut rng = ctx.rng(Stream::Tokens);
     let bodies: Vec<Vec<u32>> = match d.source {
         TokenSource::Vocab => input

@@ -9,7 +9,7 @@
 use rand::rngs::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
 
-use crate::dataset::random::{lengths, row};
+use crate::dataset::random::{random_lengths, row};
 use crate::dataset::{Ctx, DatasetError, Sources, Stream, draw_tokens};
 use crate::requests::RequestSpec;
 use crate::scenario::RandomDataset;
@@ -43,18 +43,8 @@ impl<'t> Drawn<'t> {
             sources: &sources,
         };
         let text = !d.tokenize_prompt;
-        let (input, output) = lengths(
-            d.input_len,
-            d.output_len,
-            d.range_ratio,
-            d.num_prompts,
-            text,
-            &ctx,
-        );
+        let (input, output) = random_lengths(d, &ctx)?;
         let alphabet = tok.sample_ids().len();
-        if alphabet == 0 {
-            return Err(ctx.invalid("the tokenizer has no ordinary tokens to draw prompts from"));
-        }
         let mut rng = ctx.rng(Stream::Tokens);
         let tokens = (rng.get_seed(), rng.get_stream());
         let starts = input
