@@ -60,6 +60,8 @@ struct Errors {
     /// The first wave's send times and server read times, seconds from the start.
     wave_sent: Vec<f64>,
     wave_read: Vec<f64>,
+    /// Requests the kernel gave no receipt time for: their arrival is the server's read.
+    unstamped: usize,
 }
 
 /// Measure and print.
@@ -105,6 +107,7 @@ pub(super) async fn measure(c: Calibration, on: Option<&[usize]>) -> Result<()> 
         let at = |t: f64| done.start + Duration::from_secs_f64(t);
         // The request arrived when its last bytes reached this host's kernel: the time the
         // server then took to read it is server time, as it would be on a real server.
+        e.unstamped += usize::from(s.received.is_none());
         let arrived = s.received.unwrap_or(s.arrival);
         e.read_lag
             .push(s.arrival.saturating_duration_since(arrived).as_secs_f64());
@@ -158,6 +161,13 @@ pub(super) async fn measure(c: Calibration, on: Option<&[usize]>) -> Result<()> 
     line("  first-token delivery", &Dist::of_seconds(&e.deliver));
     line("ITL error", &Dist::of_seconds(&e.itl));
     line("server: arrived → read", &Dist::of_seconds(&e.read_lag));
+    if e.unstamped > 0 {
+        println!(
+            "  no kernel receipt time for {} requests: their arrival is when the server read \
+             them, so its reading lag counts as client error there",
+            e.unstamped
+        );
+    }
     if let Some(busy) = server_busy {
         println!("  server threads busy {busy:.0} % of one CPU during the run");
     }

@@ -47,6 +47,9 @@ pub fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
         TcpSocket::new_v6()?
     };
     socket.set_reuseaddr(true)?;
+    // Accepted sockets inherit it; where it fails the server records no receipt times.
+    received::keep_stamping();
+    let _ = received::enable(&socket);
     socket.bind(addr)?;
     socket.listen(BACKLOG)
 }
@@ -163,7 +166,6 @@ impl Listener for FaultListener {
         loop {
             if let Some((stream, peer)) = self.ready.pop_front() {
                 let _ = stream.set_nodelay(true);
-                let _ = received::enable(&stream);
                 let ctl = self.conns.register();
                 return (FaultIo { stream, ctl }, peer);
             }
@@ -234,11 +236,13 @@ impl AsyncRead for FaultIo {
         if this.killed() {
             return this.reset();
         }
+        let before = buf.filled().len();
         let at = ready!(received::poll_read(&this.stream, cx, buf))?;
-        if let Some(ns) = at
-            .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
-            .map(|d| d.as_nanos() as u64)
-        {
+        if buf.filled().len() > before {
+            // Bytes without a stamp make the receipt unknown (0), never the previous one's.
+            let ns = at
+                .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos() as u64);
             this.ctl.received_ns.store(ns, Ordering::Relaxed);
         }
         Poll::Ready(Ok(()))

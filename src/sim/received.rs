@@ -6,13 +6,20 @@
 //! In: an accepted TCP stream. Out: reads that also say when the kernel received the last
 //! bytes they returned (wall-clock time, converted to the monotonic clock). Linux only:
 //! elsewhere reads are plain and say nothing.
+//!
+//! The option is set on the listening socket, before any connection exists: accepted sockets
+//! inherit it, and the kernel keeps stamping packets for as long as the listener lives. Set
+//! only on each accepted socket, as it once was, a request that reached the kernel before the
+//! server got round to the `setsockopt` had no stamp (seen under load), and while no such
+//! socket was open the kernel stamped nothing at all. A read whose bytes carry no stamp says
+//! so (`None`); the server counts such requests rather than guessing.
 
 use std::time::{Instant, SystemTime};
 
 #[cfg(target_os = "linux")]
-pub use linux::{enable, poll_read};
+pub use linux::{enable, keep_stamping, poll_read};
 #[cfg(not(target_os = "linux"))]
-pub use other::{enable, poll_read};
+pub use other::{enable, keep_stamping, poll_read};
 
 /// Elsewhere: nothing to enable, and plain reads with no receive time.
 #[cfg(not(target_os = "linux"))]
@@ -24,8 +31,12 @@ mod other {
     use tokio::io::ReadBuf;
     use tokio::net::TcpStream;
 
-    pub fn enable(_: &TcpStream) -> io::Result<()> {
+    pub fn enable<T>(_: &T) -> io::Result<()> {
         Ok(())
+    }
+
+    pub fn keep_stamping() -> bool {
+        false
     }
 
     pub fn poll_read(
@@ -49,21 +60,24 @@ mod other {
 
 #[cfg(target_os = "linux")]
 mod linux {
-    use std::io;
+    use std::io::{self, Write};
+    use std::mem::MaybeUninit;
     use std::os::fd::AsRawFd;
+    use std::sync::OnceLock;
     use std::task::{Context, Poll, ready};
-    use std::time::{Duration, SystemTime};
+    use std::time::{Duration, Instant, SystemTime};
 
     use tokio::io::{Interest, ReadBuf};
     use tokio::net::TcpStream;
 
-    /// Ask the kernel to timestamp what arrives on `stream`.
-    pub fn enable(stream: &TcpStream) -> io::Result<()> {
+    /// Ask the kernel to timestamp what arrives on `socket` (a listener: on every socket it
+    /// accepts).
+    pub fn enable(socket: &impl AsRawFd) -> io::Result<()> {
         let on: libc::c_int = 1;
         // SAFETY: setsockopt reads `size_of::<c_int>()` bytes from `on`, which lives across it.
         let rc = unsafe {
             libc::setsockopt(
-                stream.as_raw_fd(),
+                socket.as_raw_fd(),
                 libc::SOL_SOCKET,
                 libc::SO_TIMESTAMPNS,
                 (&raw const on).cast(),
@@ -75,6 +89,49 @@ mod linux {
         } else {
             Err(io::Error::last_os_error())
         }
+    }
+
+    /// Turn the kernel's receive stamping on for the life of this process and wait until it
+    /// is in effect; `false` when stamps did not arrive within a second. The kernel switches
+    /// stamping on in deferred work after the first socket asks for it, so a packet arriving
+    /// just after that `setsockopt` may still go unstamped, and switches it off again when the
+    /// last such socket closes (between two servers of one test process). A listener kept
+    /// open until the process exits, and a probe connection through it that waits for its
+    /// first stamp, make both moot.
+    pub fn keep_stamping() -> bool {
+        static ON: OnceLock<bool> = OnceLock::new();
+        *ON.get_or_init(|| probe().unwrap_or(false))
+    }
+
+    fn probe() -> io::Result<bool> {
+        let keeper = std::net::TcpListener::bind("127.0.0.1:0")?;
+        enable(&keeper)?;
+        let addr = keeper.local_addr()?;
+        let deadline = Instant::now() + Duration::from_secs(1);
+        let mut stamped = false;
+        while !stamped && Instant::now() < deadline {
+            let mut client = std::net::TcpStream::connect(addr)?;
+            let (server, _) = keeper.accept()?;
+            client.write_all(b"x")?;
+            let mut byte = [MaybeUninit::uninit(); 1];
+            loop {
+                match recv(server.as_raw_fd(), &mut byte) {
+                    Ok((_, at)) => {
+                        stamped = at.is_some();
+                        break;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(e) => return Err(e),
+                }
+                if Instant::now() >= deadline {
+                    break;
+                }
+                std::thread::sleep(Duration::from_micros(100));
+            }
+        }
+        // Kept open on purpose: while it is, the kernel keeps stamping.
+        std::mem::forget(keeper);
+        Ok(stamped)
     }
 
     /// Read into `buf` like [`tokio::io::AsyncRead::poll_read`]; also returns when the kernel
