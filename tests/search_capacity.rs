@@ -22,16 +22,12 @@
 //! prompt token is prefilled. The search's answer is its highest passing rate, so within
 //! `precision` (5 %) below the true capacity; the test allows 10 % either way.
 //!
-//! The engine thread sleeps to each step's end; when the machine is busy it wakes late, and
-//! a step that starts more than 2 ms late restarts the schedule from then (src/sim/engine.rs):
-//! the lost time `x` lengthens that step, so the engine runs with an effective fixed cost
-//! `s = step_ms + E[x]` and the same formulas hold with `s` for `step_ms`. Each search run
-//! that met the SLO (so kept up with its rate λ) measures it: `s = TPOT · (1 − λ·c)`. With
-//! the capacity `(1 − s/T)/c` one late millisecond per step costs `1/(T − step_ms)` of it
-//! (25 % for tiny below), far beyond the 10 %; so the test checks the search against the
-//! capacity the model predicts for the engine as it ran (`s` measured), and checks that the
-//! engine ran as modelled (`s` not below `step_ms`: sleep never wakes early). On a quiet
-//! machine `s` is `step_ms` and the two predictions agree. The two searches take turns, so
+//! The engine thread sleeps to each step's end; when the machine is busy it wakes late and
+//! then runs its next steps at once until it is back on its schedule (src/sim/engine.rs), so
+//! the engine keeps its modelled throughput and the capacity does not depend on the machine's
+//! load. Catching up shortens the steps after a late one: each run that met the SLO gives
+//! the engine's fixed step cost as it ran, `s = TPOT · (1 − λ·c)`, which the test prints
+//! beside the capacity (on a quiet machine `s` is `step_ms`). The two searches take turns, so
 //! that neither engine thread competes with the other's run.
 
 use runner::plan;
@@ -117,7 +113,7 @@ fn check(m: &Model, (row, runs): (serde_json::Value, Vec<serde_json::Value>)) {
     let found = row["capacity"].as_f64().expect("a capacity");
     let nominal = m.capacity(m.step_ms);
     // The fixed step cost the engine ran with, from each run that met the SLO (arrivals
-    // evenly spaced at the offered rate, which the engine kept up with).
+    // evenly spaced at the offered rate, which the engine kept up with): printed only.
     let measured: Vec<f64> = runs
         .iter()
         .filter(|r| r["slo_passed"] == true)
@@ -128,11 +124,10 @@ fn check(m: &Model, (row, runs): (serde_json::Value, Vec<serde_json::Value>)) {
         .collect();
     assert!(!measured.is_empty(), "no search run met the SLO: {row}");
     let s = measured.iter().sum::<f64>() / measured.len() as f64;
-    let predicted = m.capacity(s);
-    let err = (found - predicted) / predicted;
+    let err = (found - nominal) / nominal;
     println!(
-        "capacity {found:.1} req/s in {} runs; predicted {nominal:.1} (step {} ms), \
-         {predicted:.1} for the measured step {s:.2} ms ({:+.1} %); per run {measured:.2?}",
+        "capacity {found:.1} req/s in {} runs; predicted {nominal:.1} (step {} ms) ({:+.1} %); \
+         fixed step cost as the engine ran {s:.2} ms, per run {measured:.2?}",
         row["runs"],
         m.step_ms,
         err * 100.0
@@ -141,14 +136,8 @@ fn check(m: &Model, (row, runs): (serde_json::Value, Vec<serde_json::Value>)) {
     assert_eq!(row["binding_slo"], "mean_tpot_ms", "{row}");
     assert!(row["runs"].as_u64().unwrap() <= 8, "{row}");
     assert!(
-        s >= 0.95 * m.step_ms,
-        "the engine ran faster than modelled: fixed step cost {s:.2} ms, modelled {} ms: \
-         {measured:?}",
-        m.step_ms
-    );
-    assert!(
         err.abs() <= 0.10,
-        "found {found}, predicted {predicted} (nominal {nominal}): {row}"
+        "found {found}, predicted {nominal}: {row}"
     );
 }
 

@@ -401,4 +401,96 @@ mod tests {
         assert_eq!(all.iter().map(|e| e.tokens).sum::<u32>(), 3);
         assert_eq!(all.last().unwrap().finish, Some(Finish::Stop));
     }
+
+    /// Poisson arrivals at `rate` per second against the engine `p`, in model time (no
+    /// clocks, so no machine load can change it): each request's TTFT in ms (first emission
+    /// minus arrival) in arrival order, and the throughput of the middle 60 % of completions
+    /// in requests/s.
+    fn sweep_point(p: &EngineParams, rate: f64, n: usize, seed: u64) -> (Vec<f64>, f64) {
+        use rand::SeedableRng;
+        use rand_distr::{Distribution, Exp};
+        const INPUT: u32 = 32;
+        const OUTPUT: u32 = 16;
+        let mut rng = rand::rngs::ChaCha8Rng::seed_from_u64(seed);
+        let gap = Exp::new(rate / 1000.0).unwrap();
+        let due: Vec<f64> = (0..n)
+            .scan(0.0, |t, _| {
+                *t += gap.sample(&mut rng);
+                Some(*t)
+            })
+            .collect();
+        let mut b = Batcher::new(p.clone());
+        let (mut now, mut next) = (0.0, 0);
+        let (mut first, mut end) = (vec![f64::NAN; n], vec![f64::NAN; n]);
+        loop {
+            while next < n && due[next] <= now {
+                let id = next as u64;
+                b.submit(Seq::new(id, &shape(INPUT, id * 1000), OUTPUT, None, 0));
+                next += 1;
+            }
+            match b.plan() {
+                Some(ms) => {
+                    now += ms;
+                    for e in b.complete() {
+                        let i = e.id as usize;
+                        if first[i].is_nan() {
+                            first[i] = now;
+                        }
+                        if e.finish.is_some() {
+                            end[i] = now;
+                        }
+                    }
+                }
+                None if next < n => now = due[next],
+                None => break,
+            }
+        }
+        let ttft = first.iter().zip(&due).map(|(f, d)| f - d).collect();
+        end.sort_by(f64::total_cmp);
+        let (k1, k2) = (n / 5, n * 4 / 5);
+        (ttft, (k2 - k1) as f64 / (end[k2] - end[k1]) * 1000.0)
+    }
+
+    #[test]
+    fn a_rate_sweep_shows_the_knee_at_the_predicted_capacity() {
+        let p = crate::sim::SimConfig::preset(crate::sim::Preset::Tiny)
+            .resolve()
+            .unwrap()
+            .engine()
+            .unwrap()
+            .clone();
+        let capacity = p.capacity_rps(32, 16);
+        let unloaded = p.step_ms + 32.0 * p.prefill_token_ms;
+        let (alone, _) = sweep_point(&p, 0.001, 1, 0);
+        assert!((alone[0] - unloaded).abs() < 1e-9, "{alone:?}");
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        for (load, n) in [(0.3, 600), (0.6, 900)] {
+            let (ttft, _) = sweep_point(&p, load * capacity, n, 7);
+            let m = mean(&ttft);
+            // A few steps of queueing at most.
+            assert!(
+                m < unloaded + 3.0 * p.step_ms,
+                "load {load}: mean TTFT {m:.2} ms vs unloaded {unloaded:.2}"
+            );
+        }
+        for (load, n) in [(1.5, 2000), (2.5, 2000)] {
+            let (ttft, throughput) = sweep_point(&p, load * capacity, n, 7);
+            let q = n / 4;
+            let (first, last) = (mean(&ttft[..q]), mean(&ttft[n - q..]));
+            assert!(
+                mean(&ttft) > 20.0 * unloaded,
+                "load {load}: {}",
+                mean(&ttft)
+            );
+            assert!(
+                last > 4.0 * first,
+                "load {load}: TTFT {first:.1} → {last:.1}"
+            );
+            let err = (throughput - capacity).abs() / capacity;
+            assert!(
+                err < 0.03,
+                "load {load}: {throughput:.1} vs predicted {capacity:.1} req/s"
+            );
+        }
+    }
 }
