@@ -267,17 +267,26 @@ fn runner_run_of_the_dump_sends_what_bench_sent() {
     };
     let (a, b) = (by_prompt(&first), by_prompt(&second));
     assert_eq!(a.len(), 12, "prompts are distinct");
-    let mut worst = 0.0f64;
+    let mut gaps = Vec::new();
     for (hash, (len, max, endpoint, at)) in &a {
         let (len2, max2, endpoint2, at2) = b.get(hash).expect("the same prompt was sent");
         assert_eq!((len, max, endpoint), (len2, max2, endpoint2));
-        worst = worst.max((at - at2).abs());
+        gaps.push((at - at2).abs());
     }
+    gaps.sort_by(f64::total_cmp);
+    let (median, worst) = (gaps[gaps.len() / 2], gaps[gaps.len() - 1]);
     eprintln!(
-        "12 requests: same prompts; arrival offsets differ by {:.2} ms at most",
+        "12 requests: same prompts; arrival offsets differ by {:.2} ms (median), {:.2} ms at most",
+        median * 1000.0,
         worst * 1000.0
     );
-    assert!(worst < 0.025, "arrival offsets differ by up to {worst} s");
+    // The schedules are equal exactly (`dumped_yaml_gives_identical_bodies_and_
+    // schedule`); here, at the server, most requests arrive at the same offset, within a
+    // fraction of the 40 ms mean gap. A late timer on a busy machine moves single ones.
+    assert!(
+        median < 0.005,
+        "arrival offsets differ by {median} s (median): {gaps:?}"
+    );
     let last = a.values().map(|v| v.3).fold(0.0, f64::max);
     assert!(last > 0.1, "a paced schedule, not a burst ({last} s)");
 }

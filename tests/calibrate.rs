@@ -35,9 +35,11 @@ fn calibrate_prints_its_figures_with_every_stream_warm() {
         "{text}"
     );
     // A request arrives (kernel receipt) after it was sent; the true TTFT counts from there,
-    // and the client's error stays far below the modelled 50 ms even on a busy debug build.
+    // so the client's error is never negative, and it stays below half the 40 ms gap (the
+    // first token is the first, not a later one) even on a busy debug build. How small it
+    // is on this machine is the figure calibrate prints, not a property of the build.
     let ttft = mean_of(&text, "TTFT error");
-    assert!((0.0..10.0).contains(&ttft), "TTFT error mean {ttft} ms");
+    assert!((0.0..20.0).contains(&ttft), "TTFT error mean {ttft} ms");
     assert!(mean_of(&text, "send → request arrived") >= 0.0);
     let itl = mean_of(&text, "ITL error");
     assert!(itl.abs() < 5.0, "ITL error mean {itl} ms");

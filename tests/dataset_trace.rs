@@ -72,9 +72,19 @@ async fn mooncake_requests_go_out_at_their_trace_time() {
             backend.as_str(),
             expected.last().unwrap(),
         );
-        // A timer wakes late when other work holds both cores: the median and p90 show the
-        // schedule, the worst case only the machine.
-        assert!(median < 2.0 && p90 < 10.0, "{lags:?} ms");
+        // Never early; a timer wakes late when other work holds both cores, so the median
+        // shows the schedule, the tail only the machine.
+        let early = done
+            .records
+            .iter()
+            .zip(&expected)
+            .map(|(r, due)| r.sent_s - due)
+            .fold(f64::MAX, f64::min);
+        assert!(
+            early > -50e-6,
+            "a request went out {early} s before its trace time"
+        );
+        assert!(median < 2.0, "{lags:?} ms");
     }
     server.stop().await;
 }

@@ -190,8 +190,19 @@ async fn metrics_count_running_waiting_tokens_and_cache_hits() {
             tokio::spawn(async move { post(&url, &body).await })
         })
         .collect();
-    tokio::time::sleep(std::time::Duration::from_millis(40)).await;
-    let (_, h, text) = get(&format!("{base}/metrics")).await;
+    // Until both requests have reached the engine (sooner or later on a busy machine), and
+    // while the first still runs (60 steps of at least 2.25 ms).
+    let mut text = String::new();
+    let mut h = Default::default();
+    for _ in 0..2000 {
+        (_, h, text) = get(&format!("{base}/metrics")).await;
+        let seen =
+            metric(&text, "sglang:num_running_reqs") + metric(&text, "sglang:num_queue_reqs");
+        if seen + metric(&text, "sglang:num_requests_total") >= 2.0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
     assert!(
         h["content-type"]
             .to_str()
