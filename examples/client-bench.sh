@@ -6,7 +6,7 @@
 #   cargo build --release && cargo install oha
 #   examples/client-bench.sh            # SERVER_CPU=1 CLIENT_CPU=0 N=20000 by default
 #
-# Prints, each against its target (README "Client overhead"):
+# Prints, each against its target (docs/client-overhead.md):
 #   1. requests/s and streamed tokens/s at concurrency 256, streaming and not, vs oha;
 #   2. TTFT and ITL error against the server's ground truth at 500 streams (`runner
 #      calibrate`, which pins its client to the lower of the two CPUs and its in-process

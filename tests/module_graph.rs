@@ -139,8 +139,8 @@ fn the_check_finds_a_planted_cycle_and_group_imports() {
     assert_eq!(cycle(&graph), None);
 }
 
-/// The stage of each module named at the head of an item of the README's numbered list in
-/// `## Layout` (`0. \`scenario\` (…), \`requests\` …`): a backticked name that is a module.
+/// The stage of each module named at the head of an item of docs/architecture.md's numbered
+/// list in `## Layout` (`0. \`scenario\` (…), \`requests\` …`): a backticked name that is a module.
 fn readme_stages(readme: &str, modules: &BTreeSet<String>) -> BTreeMap<String, usize> {
     let layout = &readme[readme.find("## Layout").expect("a Layout section")..];
     let mut stages = BTreeMap::new();
@@ -183,7 +183,8 @@ fn the_readme_draws_the_graph_stage_by_stage() {
     let graph = graph();
     let modules: BTreeSet<String> = graph.keys().cloned().collect();
     let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/architecture.md"))
+            .unwrap();
     let stages = readme_stages(&readme, &modules);
     let missing: Vec<&String> = modules
         .iter()
@@ -191,7 +192,7 @@ fn the_readme_draws_the_graph_stage_by_stage() {
         .collect();
     assert!(
         missing.is_empty(),
-        "modules missing from README's Layout: {missing:?}"
+        "modules missing from docs/architecture.md's Layout: {missing:?}"
     );
     let mut wrong = Vec::new();
     for (m, deps) in &graph {
@@ -204,7 +205,7 @@ fn the_readme_draws_the_graph_stage_by_stage() {
     }
     assert!(
         wrong.is_empty(),
-        "README's Layout stages are not true:\n{}",
+        "docs/architecture.md's Layout stages are not true:\n{}",
         wrong.join("\n")
     );
 }

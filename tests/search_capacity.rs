@@ -1,6 +1,6 @@
 //! Capacity search against the engine model finds the capacity its parameters predict.
 //!
-//! Prediction, from the README's engine model. A step lasts
+//! Prediction, from the engine model of docs/embedded-server.md. A step lasts
 //! `step_ms + prefilled tokens × prefill_token_ms + decoding requests × decode_token_ms`.
 //! At a steady rate λ (requests/ms) with steps of mean length `d`, λ·d requests arrive per
 //! step, each prefilling `I` tokens once and then decoding for `O − 1` steps, so on average
@@ -15,7 +15,7 @@
 //!   λ_slo = (1 − step_ms / T) / c                                      (requests/ms)
 //!
 //! as long as the batch limit does not bind first: `λ·d·O < max_batch` (requests in the
-//! engine, Little's law), else the capacity is the saturation formula of the README,
+//! engine, Little's law), else the capacity is the saturation formula of docs/embedded-server.md,
 //! `1000 / (O·step_ms/max_batch + I·prefill_token_ms + (O − 1)·decode_token_ms)`.
 //! Arrivals are evenly spaced (`arrival: constant`) so the batch stays near its mean and
 //! the mean TPOT is `d`; prompts are exact-length and the prefix cache is off, so every
