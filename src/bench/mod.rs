@@ -14,6 +14,7 @@ mod options;
 pub mod output;
 pub mod setup;
 pub mod sink;
+mod usage;
 
 use std::path::PathBuf;
 
@@ -22,7 +23,8 @@ use clap::ArgMatches;
 use clap::parser::ValueSource;
 
 pub use args::BenchArgs;
-pub use setup::{Setup, UsageError};
+pub use setup::Setup;
+pub use usage::UsageError;
 
 use crate::plan;
 

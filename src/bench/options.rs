@@ -4,7 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use super::args::BenchArgs;
-use super::setup::{UsageError, invalid};
+use super::usage::{UsageError, invalid};
 use crate::scenario::{
     Backend, LogprobOptions, LoraDistribution, LoraOptions, ProfileOptions, RequestOptions,
 };

@@ -10,32 +10,12 @@ use std::collections::BTreeMap;
 
 use super::args::{BenchArgs, DatasetArg};
 use super::goodput::{self, Slo};
+use super::usage::{UsageError, invalid};
 use super::{datasets, flags};
 use crate::scenario::{
     self, Arrival, Axis, Backend, Concurrency, Dataset, Load, OutputOptions, Rate, Scenario, Sweep,
     Target,
 };
-
-/// A flag (or combination) runner cannot honour: exit code 2.
-#[derive(Debug, thiserror::Error)]
-pub enum UsageError {
-    /// A bad value or combination, named by its flag.
-    #[error("{0}")]
-    Invalid(String),
-    /// A bench_serving flag runner does not implement.
-    #[error("{flag} is not supported by runner bench: {why}")]
-    Unsupported {
-        /// The flag.
-        flag: &'static str,
-        /// Why, and what to do instead.
-        why: &'static str,
-    },
-}
-
-/// Shorthand for an [`UsageError::Invalid`].
-pub(super) fn invalid(msg: impl Into<String>) -> UsageError {
-    UsageError::Invalid(msg.into())
-}
 
 /// Everything `runner bench` runs from.
 #[derive(Debug, Clone)]
@@ -202,7 +182,7 @@ pub fn build(args: &BenchArgs, given: &dyn Fn(&str) -> bool) -> Result<Setup, Us
         skipped_targets: Vec::new(),
     };
     let dump = super::dump::without_secrets(&scenario);
-    let yaml = to_yaml(&scenario);
+    let yaml = super::dump::to_yaml(&scenario);
     let kind = datasets::kind(args.dataset.dataset_name);
     let scenario = scenario::load_str(&yaml, "runner bench", scenario::locate::Format::Yaml)
         .map_err(|e| invalid(flags::describe(&e, kind)))?;
@@ -358,16 +338,4 @@ fn load(
         profile: super::options::profile(args, given, notes)?,
         ..Load::default()
     })
-}
-
-/// The scenario as a file: a schema line, a note, then YAML (through JSON, so enums are
-/// plain maps, never YAML tags).
-pub fn to_yaml(s: &Scenario) -> String {
-    let value = serde_json::to_value(s).expect("a scenario serializes");
-    let body = serde_yaml_ng::to_string(&value).expect("JSON values serialize as YAML");
-    format!(
-        "# yaml-language-server: $schema=../schema/scenario.schema.json\n\
-         # Made by `runner bench --dump-scenario`; `runner run FILE` sends the same requests\n\
-         # on the same schedule.\n{body}"
-    )
 }

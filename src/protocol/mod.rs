@@ -5,6 +5,8 @@
 
 mod embeddings;
 mod fast;
+#[cfg(test)]
+mod fast_equiv;
 mod openai;
 mod sglang;
 pub mod sse;
@@ -104,6 +106,25 @@ pub struct StreamState {
     /// The server's split of `cached_tokens` by tier (SGLang: `device`, `host`, `storage`,
     /// `storage_backend`), when it sent one.
     pub cached_tokens_details: Option<Value>,
+}
+
+impl StreamState {
+    /// Append a chunk's text. When the same frame carries a running usage count (vLLM's
+    /// `continuous_usage_stats`, some servers always), its growth is the chunk's token count.
+    fn push_text(&mut self, text: &str, usage: Option<u32>) -> Output {
+        if text.is_empty() {
+            return Output::Nothing;
+        }
+        self.text.push_str(text);
+        match usage {
+            Some(total) if total > self.counted_tokens => {
+                let n = total - self.counted_tokens;
+                self.counted_tokens = total;
+                Output::Tokens(n)
+            }
+            _ => Output::Chunk,
+        }
+    }
 }
 
 /// Prefix-cache hits a frame reports: SGLang's `sglext.cached_tokens_details` (OpenAI APIs

@@ -82,23 +82,6 @@ fn first_choice(v: &Value) -> Option<&Value> {
     v.get("choices")?.as_array()?.first()
 }
 
-/// Append a chunk's text. When the same frame carries a running usage count (vLLM's
-/// `continuous_usage_stats`, some servers always), its growth is the chunk's token count.
-pub(super) fn push_text(st: &mut StreamState, text: &str, usage: Option<u32>) -> Output {
-    if text.is_empty() {
-        return Output::Nothing;
-    }
-    st.text.push_str(text);
-    match usage {
-        Some(total) if total > st.counted_tokens => {
-            let n = total - st.counted_tokens;
-            st.counted_tokens = total;
-            Output::Tokens(n)
-        }
-        _ => Output::Chunk,
-    }
-}
-
 fn completion_frame(data: &str, st: &mut StreamState) -> Result<Output, FrameError> {
     match super::fast::completion(data, st) {
         Some(out) => Ok(out),
@@ -113,7 +96,7 @@ pub(super) fn completion_value(data: &str, st: &mut StreamState) -> Result<Outpu
     let text = first_choice(&v)
         .and_then(|c| c["text"].as_str())
         .unwrap_or("");
-    Ok(push_text(st, text, usage))
+    Ok(st.push_text(text, usage))
 }
 
 impl Protocol for Completions {
@@ -169,7 +152,7 @@ pub(super) fn chat_value(data: &str, st: &mut StreamState) -> Result<Output, Fra
     let text = first_choice(&v)
         .map(|c| chat_text(&c["delta"]))
         .unwrap_or_default();
-    Ok(push_text(st, &text, usage))
+    Ok(st.push_text(&text, usage))
 }
 
 fn chat_text(v: &Value) -> String {
@@ -215,7 +198,7 @@ impl Protocol for Chat {
         let text = first_choice(&v)
             .map(|c| chat_text(&c["message"]))
             .unwrap_or_default();
-        Ok(push_text(st, &text, usage))
+        Ok(st.push_text(&text, usage))
     }
 }
 
