@@ -30,24 +30,13 @@ pub struct Setup {
     pub notes: Vec<String>,
 }
 
-/// Per-backend default ports when `--port` is not given (bench_serving's table).
-pub fn default_port(b: Backend) -> u16 {
-    match b {
-        Backend::Lmdeploy => 23333,
-        Backend::Vllm | Backend::VllmEmbedding | Backend::Trt => 8000,
-        Backend::Gserver => 9988,
-        Backend::Truss => 8080,
-        _ => 30000,
-    }
-}
-
 /// `--base-url` verbatim, else `http://{host}:{port}` (IPv6 hosts bracketed).
 pub fn base_url(args: &BenchArgs) -> String {
     let t = &args.target;
     if let Some(url) = &t.base_url {
         return url.clone();
     }
-    let port = t.port.unwrap_or_else(|| default_port(t.backend));
+    let port = t.port.unwrap_or(t.backend.facts().default_port);
     let host = if t.host.contains(':') && !t.host.starts_with('[') {
         format!("[{}]", t.host)
     } else {
@@ -60,13 +49,13 @@ pub fn base_url(args: &BenchArgs) -> String {
 /// `--model` their servers cannot tell.
 fn backend(args: &BenchArgs) -> Result<Backend, UsageError> {
     let b = args.target.backend;
-    if b == Backend::Gserver {
+    if let Some(no) = &b.facts().unsupported {
         return Err(UsageError::Unsupported {
-            flag: "--backend gserver",
-            why: "bench_serving's gserver is an unimplemented stub that crashes the run",
+            flag: format!("--backend {}", b.as_str()),
+            why: no.bench_why,
         });
     }
-    if args.target.model.is_none() && matches!(b, Backend::Trt | Backend::Truss) {
+    if args.target.model.is_none() && !b.facts().lists_models {
         return Err(invalid(format!(
             "--backend {} needs --model (its server has no model list to read it from)",
             b.as_str()
@@ -111,7 +100,10 @@ fn unsupported(given: &dyn Fn(&str) -> bool) -> Result<(), UsageError> {
     ];
     for (id, flag, why) in list {
         if given(id) {
-            return Err(UsageError::Unsupported { flag, why });
+            return Err(UsageError::Unsupported {
+                flag: flag.to_owned(),
+                why,
+            });
         }
     }
     Ok(())
@@ -203,8 +195,7 @@ fn dataset(
     notes: &mut Vec<String>,
 ) -> Result<Dataset, UsageError> {
     let kind = args.dataset.dataset_name;
-    let embedding = matches!(backend, Backend::SglangEmbedding | Backend::VllmEmbedding);
-    if embedding
+    if backend.is_embedding()
         && matches!(
             kind,
             DatasetArg::Image
@@ -221,14 +212,7 @@ fn dataset(
             backend.as_str()
         )));
     }
-    let ids_ok = matches!(
-        backend,
-        Backend::Sglang
-            | Backend::SglangNative
-            | Backend::SglangOai
-            | Backend::Vllm
-            | Backend::Lmdeploy
-    );
+    let ids_ok = backend.api().is_some_and(|api| api.facts().token_ids);
     if args.dataset.tokenize_prompt && !ids_ok {
         return Err(invalid(format!(
             "--tokenize-prompt sends token ids, which only the native (sglang, sglang-native) and \

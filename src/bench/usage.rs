@@ -13,7 +13,7 @@ pub enum UsageError {
     #[error("{flag} is not supported by runner bench: {why}")]
     Unsupported {
         /// The flag.
-        flag: &'static str,
+        flag: String,
         /// Why, and what to do instead.
         why: &'static str,
     },

@@ -16,7 +16,7 @@ mod trt;
 use serde_json::{Map, Value};
 
 use crate::record::StreamProblem;
-use crate::scenario::{Backend, RequestOptions};
+use crate::scenario::{Api, RequestOptions};
 use crate::workload::Prompt;
 
 pub use embeddings::Embeddings;
@@ -194,8 +194,6 @@ impl FrameError {
 
 /// One server API.
 pub trait Protocol: Send + Sync {
-    /// Path appended to the base URL.
-    fn path(&self) -> &'static str;
     /// The default JSON request body.
     fn body(&self, input: &BodyInput<'_>) -> Value;
     /// Take one streamed frame's data.
@@ -218,17 +216,15 @@ pub trait Protocol: Send + Sync {
     }
 }
 
-/// The adapter for a backend; `None` only for `gserver`.
-pub fn for_backend(backend: Backend) -> Option<Box<dyn Protocol>> {
-    use Backend::*;
-    match backend {
-        Sglang | SglangNative => Some(Box::new(Generate)),
-        SglangOai | Vllm | Lmdeploy => Some(Box::new(Completions)),
-        SglangOaiChat | VllmChat | LmdeployChat => Some(Box::new(Chat)),
-        SglangEmbedding | VllmEmbedding => Some(Box::new(Embeddings)),
-        Trt => Some(Box::new(trt::Trt)),
-        Truss => Some(Box::new(openai::Truss)),
-        Gserver => None,
+/// The adapter for an API.
+pub fn for_api(api: Api) -> Box<dyn Protocol> {
+    match api {
+        Api::Generate => Box::new(Generate),
+        Api::Completions => Box::new(Completions),
+        Api::Chat => Box::new(Chat),
+        Api::Embeddings => Box::new(Embeddings),
+        Api::Trt => Box::new(trt::Trt),
+        Api::Truss => Box::new(openai::Truss),
     }
 }
 

@@ -100,10 +100,6 @@ pub(super) fn completion_value(data: &str, st: &mut StreamState) -> Result<Outpu
 }
 
 impl Protocol for Completions {
-    fn path(&self) -> &'static str {
-        "/v1/completions"
-    }
-
     fn body(&self, input: &BodyInput<'_>) -> Value {
         let mut body = json!({
             "model": input.model,
@@ -171,10 +167,6 @@ fn chat_text(v: &Value) -> String {
 }
 
 impl Protocol for Chat {
-    fn path(&self) -> &'static str {
-        "/v1/chat/completions"
-    }
-
     fn body(&self, input: &BodyInput<'_>) -> Value {
         let body = json!({
             "model": input.model,
@@ -203,10 +195,6 @@ impl Protocol for Chat {
 }
 
 impl Protocol for Truss {
-    fn path(&self) -> &'static str {
-        "/v1/models/model:predict"
-    }
-
     /// bench_serving's fixed Truss body: no LoRA, images, logprobs or stream options.
     fn body(&self, input: &BodyInput<'_>) -> Value {
         let mut body = json!({
