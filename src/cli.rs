@@ -1,9 +1,10 @@
 //! The command line: `run`, `diff`, `plan`, `validate`, `schema`, `dataset inspect`, `serve`,
 //! and `bench` (bench_serving's flags, see [`crate::bench`]).
 //!
-//! Exit codes are a contract: 0 ok, 1 runtime failure (including a run in which every
-//! request failed), 2 invalid usage or scenario, 3 a run (outside a capacity search) did
-//! not meet the scenario's SLO, 4 `diff` found a regression, 130 interrupted (Ctrl-C).
+//! Exit codes are a contract, kept in one enum ([`Exit`]): 0 ok, 1 runtime failure (including
+//! a run in which every request failed), 2 invalid usage or scenario, 3 a run (outside a
+//! capacity search) did not meet the scenario's SLO, 4 `diff` found a regression, 130
+//! interrupted (Ctrl-C).
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -11,8 +12,10 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
+use crate::exit::Exit;
+use crate::interrupt::{self, OnCtrlC};
 use crate::plan;
-use crate::run::{self, RunOptions};
+use crate::run::{self, RunOptions, SweepOutcome};
 use crate::scenario::secrets::redact;
 use crate::scenario::{self, LoadError, Scenario};
 use crate::sim::{self, SimConfig};
@@ -151,7 +154,7 @@ enum DatasetCommand {
 }
 
 /// Parse the command line, run it, print errors; returns the process exit code.
-pub fn main() -> i32 {
+pub fn main() -> Exit {
     let matches = Cli::command().get_matches();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     if let Command::Bench(args) = &cli.command {
@@ -172,7 +175,11 @@ pub fn main() -> i32 {
                 _ => eprintln!("error: {}", redact(&format!("{e:#}"))),
             }
             // A missing or unreadable scenario file is a usage error too.
-            if load.is_some() { 2 } else { 1 }
+            if load.is_some() {
+                Exit::Usage
+            } else {
+                Exit::Failure
+            }
         }
     }
 }
@@ -184,7 +191,7 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
-fn execute(cli: Cli) -> Result<i32> {
+fn execute(cli: Cli) -> Result<Exit> {
     match cli.command {
         Command::Bench(_) => unreachable!("`bench` is run from `main`"),
         Command::Merge { dirs, output } => Ok(crate::merge::command(&dirs, &output)),
@@ -202,11 +209,11 @@ fn execute(cli: Cli) -> Result<i32> {
                 output_len: output_len.max(1),
                 streams: streams.max(1),
             })?;
-            Ok(0)
+            Ok(Exit::Ok)
         }
         Command::Schema => {
             println!("{}", schema_text());
-            Ok(0)
+            Ok(Exit::Ok)
         }
         Command::Validate { files } => Ok(validate(&files)),
         Command::Dataset {
@@ -228,10 +235,10 @@ fn execute(cli: Cli) -> Result<i32> {
                     file.display(),
                     names.join(", ")
                 );
-                return Ok(2);
+                return Ok(Exit::Usage);
             }
             inspect(s, dataset.as_deref(), requests)?;
-            Ok(0)
+            Ok(Exit::Ok)
         }
         Command::Plan { file } => {
             let loaded = scenario::load(&file)?;
@@ -243,7 +250,7 @@ fn execute(cli: Cli) -> Result<i32> {
                 Some(search) => print!("{}", crate::search::describe(&loaded.scenario, search)),
                 None => print!("{}", p.render(&loaded.scenario)),
             }
-            Ok(0)
+            Ok(Exit::Ok)
         }
         Command::Run {
             file,
@@ -259,7 +266,7 @@ fn execute(cli: Cli) -> Result<i32> {
             let loaded = scenario::load(&file)?;
             if shard.is_some() && loaded.scenario.search.is_some() {
                 eprintln!("error: {}", crate::shard::SEARCH_REFUSED);
-                return Ok(2);
+                return Ok(Exit::Usage);
             }
             let p = plan::build(&loaded.scenario);
             let opts = RunOptions {
@@ -273,26 +280,26 @@ fn execute(cli: Cli) -> Result<i32> {
                 ..RunOptions::default()
             };
             let outcome = runtime()?.block_on(async {
-                crate::interrupt::install(&opts.interrupt);
+                interrupt::install(&opts.interrupt, OnCtrlC::Drain);
                 run::run(&loaded.scenario, &p, &opts).await
             });
             let outcome = match outcome {
                 Err(e) if e.is::<crate::resume::ScenarioChanged>() => {
                     eprintln!("error: {e}");
-                    return Ok(2);
+                    return Ok(Exit::Usage);
                 }
                 r => r?,
             };
             let report = report || loaded.scenario.output.report;
-            if report && crate::report::plot::command(&outcome.dir) != 0 {
-                return Ok(1);
+            if report && crate::report::plot::command(&outcome.dir) != Exit::Ok {
+                return Ok(Exit::Failure);
             }
-            Ok(crate::interrupt::exit_code(&outcome))
+            Ok(sweep_exit(&outcome))
         }
         Command::Serve { host, port, config } => {
             if let Err(e) = config.resolve() {
                 eprintln!("error: invalid server settings:\n{e}");
-                return Ok(2);
+                return Ok(Exit::Usage);
             }
             if !host.is_loopback() {
                 eprintln!(
@@ -307,9 +314,47 @@ fn execute(cli: Cli) -> Result<i32> {
                 );
                 server.serve_until_ctrl_c().await
             })?;
-            Ok(0)
+            Ok(Exit::Ok)
         }
     }
+}
+
+/// The exit code of a finished sweep: 130 interrupted, 1 if every request of some run
+/// failed, 3 if a run (outside a capacity search) did not meet the SLO, else 0 (said on
+/// stderr).
+fn sweep_exit(outcome: &SweepOutcome) -> Exit {
+    if outcome.interrupted {
+        eprintln!(
+            "interrupted after {} run{}; `runner run --resume` runs the rest",
+            outcome.runs,
+            if outcome.runs == 1 { "" } else { "s" }
+        );
+        return Exit::Interrupted;
+    }
+    if !outcome.all_failed.is_empty() {
+        eprintln!(
+            "error: every request failed in {} of {} runs: {}",
+            outcome.all_failed.len(),
+            outcome.runs,
+            outcome.all_failed.join(", ")
+        );
+        return Exit::Failure;
+    }
+    if !outcome.slo_failed.is_empty() {
+        let runs: Vec<String> = outcome
+            .slo_failed
+            .iter()
+            .map(|(id, names)| format!("{id} ({})", names.join(", ")))
+            .collect();
+        eprintln!(
+            "error: SLO not met in {} of {} runs: {}",
+            runs.len(),
+            outcome.runs,
+            runs.join("; ")
+        );
+        return Exit::SloNotMet;
+    }
+    Exit::Ok
 }
 
 /// `runner dataset inspect`.
@@ -337,8 +382,8 @@ pub fn schema_text() -> String {
     serde_json::to_string_pretty(&Scenario::json_schema()).expect("schema serializes")
 }
 
-fn validate(files: &[PathBuf]) -> i32 {
-    let mut code = 0;
+fn validate(files: &[PathBuf]) -> Exit {
+    let mut code = Exit::Ok;
     for f in files {
         match scenario::load(f) {
             Ok(l) => {
@@ -358,11 +403,11 @@ fn validate(files: &[PathBuf]) -> i32 {
             }
             Err(e @ LoadError::Invalid(_)) => {
                 eprintln!("{e}");
-                code = 2;
+                code = Exit::Usage;
             }
             Err(e) => {
                 eprintln!("error: {:#}", anyhow::Error::from(e));
-                code = 2;
+                code = Exit::Usage;
             }
         }
     }

@@ -68,23 +68,10 @@ impl Watch {
 /// The endpoint URL `backend` posts to under `base_url` (redacted), and the backends of
 /// the other APIs to try instead.
 fn advice(backend: Backend, base_url: &str) -> Option<(String, String)> {
-    let path = crate::protocol::for_backend(backend)?.path();
-    use Backend::*;
-    let suggest = match backend {
-        Sglang | SglangNative => {
-            "an OpenAI-style one: vllm or sglang-oai (/v1/completions), vllm-chat or sglang-oai-chat (/v1/chat/completions)"
-        }
-        SglangOai | Vllm | Lmdeploy => {
-            "vllm-chat or sglang-oai-chat (/v1/chat/completions), or sglang (SGLang's native /generate)"
-        }
-        SglangOaiChat | VllmChat | LmdeployChat => {
-            "vllm or sglang-oai (/v1/completions), or sglang (SGLang's native /generate)"
-        }
-        _ => "another backend whose endpoint the server serves",
-    };
+    let api = backend.api()?.facts();
     Some((
-        format!("{}{path}", crate::scenario::secrets::redact(base_url)),
-        format!("try {suggest}"),
+        format!("{}{}", crate::scenario::secrets::redact(base_url), api.path),
+        format!("try {}", api.instead),
     ))
 }
 
@@ -124,6 +111,45 @@ mod tests {
         s.failures.insert("http_500", 1);
         s.failed = 6;
         assert_eq!(wrong_backend(&s, Backend::Sglang, "http://h:1"), None);
+    }
+
+    #[test]
+    fn the_advice_names_each_api_s_endpoint_and_the_others() {
+        let advice = |b| advice(b, "http://h:1");
+        assert_eq!(
+            advice(Backend::SglangNative),
+            Some((
+                "http://h:1/generate".into(),
+                "try an OpenAI-style one: vllm or sglang-oai (/v1/completions), vllm-chat or \
+                 sglang-oai-chat (/v1/chat/completions)"
+                    .into()
+            ))
+        );
+        assert_eq!(
+            advice(Backend::Lmdeploy),
+            Some((
+                "http://h:1/v1/completions".into(),
+                "try vllm-chat or sglang-oai-chat (/v1/chat/completions), or sglang (SGLang's \
+                 native /generate)"
+                    .into()
+            ))
+        );
+        assert_eq!(
+            advice(Backend::VllmChat),
+            Some((
+                "http://h:1/v1/chat/completions".into(),
+                "try vllm or sglang-oai (/v1/completions), or sglang (SGLang's native /generate)"
+                    .into()
+            ))
+        );
+        assert_eq!(
+            advice(Backend::Truss),
+            Some((
+                "http://h:1/v1/models/model:predict".into(),
+                "try another backend whose endpoint the server serves".into()
+            ))
+        );
+        assert_eq!(advice(Backend::Gserver), None);
     }
 
     fn finished(outcome: Outcome) -> RequestRecord {

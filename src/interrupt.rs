@@ -1,23 +1,35 @@
-//! Ctrl-C for `runner run`, and its exit code.
+//! Ctrl-C, one listener for every command that sends requests.
 //!
-//! In: SIGINT. Out: the first cancels the sweep's interrupt token (the current run stops
-//! dispatching, requests in flight get a grace period, the partial run is written marked
-//! `interrupted`, no further run starts, exit 130); the second exits 130 at once. Results
-//! are flushed run by run, so nothing already written is lost.
+//! In: SIGINT. Out: a cancelled token. With [`OnCtrlC::Drain`] (`runner run`) the first
+//! Ctrl-C cancels the sweep's interrupt token (the current run stops dispatching, requests in
+//! flight get a grace period, the partial run is written marked `interrupted`, no further run
+//! starts, exit 130) and the second exits 130 at once; results are flushed run by run, so
+//! nothing already written is lost. With [`OnCtrlC::Stop`] (`runner bench`) the first cancels
+//! the token and the caller stops at once, as bench_serving does.
 
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::stop::INTERRUPT_GRACE;
-use crate::run::SweepOutcome;
+use crate::exit::Exit;
 
-/// Exit code of an interrupted sweep (128 + SIGINT).
-pub const EXIT_INTERRUPTED: i32 = 130;
+/// What the first Ctrl-C does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnCtrlC {
+    /// Say so and cancel the token (the sweep drains); a second Ctrl-C exits at once.
+    Drain,
+    /// Cancel the token, nothing else: the caller stops and says what it kept.
+    Stop,
+}
 
 /// Listen for Ctrl-C on the current runtime and cancel `token` on the first.
-pub fn install(token: &CancellationToken) {
+pub fn install(token: &CancellationToken, on: OnCtrlC) {
     let token = token.clone();
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_err() {
+            return;
+        }
+        if on == OnCtrlC::Stop {
+            token.cancel();
             return;
         }
         eprintln!(
@@ -28,45 +40,7 @@ pub fn install(token: &CancellationToken) {
         token.cancel();
         if tokio::signal::ctrl_c().await.is_ok() {
             eprintln!("aborted");
-            std::process::exit(EXIT_INTERRUPTED);
+            std::process::exit(Exit::Interrupted.code());
         }
     });
-}
-
-/// The exit code of a finished sweep: 130 interrupted, 1 if every request of some run
-/// failed, 3 if a run (outside a capacity search) did not meet the SLO, else 0 (said on
-/// stderr).
-pub fn exit_code(outcome: &SweepOutcome) -> i32 {
-    if outcome.interrupted {
-        eprintln!(
-            "interrupted after {} run{}; `runner run --resume` runs the rest",
-            outcome.runs,
-            if outcome.runs == 1 { "" } else { "s" }
-        );
-        return EXIT_INTERRUPTED;
-    }
-    if !outcome.all_failed.is_empty() {
-        eprintln!(
-            "error: every request failed in {} of {} runs: {}",
-            outcome.all_failed.len(),
-            outcome.runs,
-            outcome.all_failed.join(", ")
-        );
-        return 1;
-    }
-    if !outcome.slo_failed.is_empty() {
-        let runs: Vec<String> = outcome
-            .slo_failed
-            .iter()
-            .map(|(id, names)| format!("{id} ({})", names.join(", ")))
-            .collect();
-        eprintln!(
-            "error: SLO not met in {} of {} runs: {}",
-            runs.len(),
-            outcome.runs,
-            runs.join("; ")
-        );
-        return 3;
-    }
-    0
 }

@@ -13,6 +13,7 @@ pub mod clock;
 pub mod dataset;
 pub mod diff;
 pub mod engine;
+pub mod exit;
 pub mod fetch;
 pub mod hint;
 pub mod interrupt;

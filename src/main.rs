@@ -5,5 +5,5 @@ fn main() {
     unsafe {
         libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
-    std::process::exit(runner::cli::main());
+    std::process::exit(runner::cli::main().code());
 }

@@ -1,5 +1,6 @@
 //! The crate's module graph (top-level modules of src/, edges from `crate::x` paths in their
-//! source) has no cycle, and `scenario` imports nothing else of the crate.
+//! source) has no cycle, `scenario` imports nothing else of the crate, and inside each folder
+//! of src/ the files' graph (edges from `super::x` paths) has no cycle either.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -219,4 +220,156 @@ fn readme_stages_read_the_numbered_list_outside_parentheses() {
         .map(|(m, s)| (m.to_string(), s))
         .into();
     assert_eq!(stages, want);
+}
+
+/// The graph inside each folder of src/ (`bench`, `sim/http`, …): its nodes are the folder's
+/// files and subfolders (`src/bench/setup.rs` → `setup`, `src/report/plot/` → `plot`), its
+/// edges the `super::name`, `super::super::name` (a test module's way up), `super::{a, b}`
+/// and `crate::folder::name` paths that name another node. A folder's `mod.rs` is its front
+/// door, not a node: it declares and re-exports its children.
+fn folder_graphs() -> BTreeMap<String, Graph> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    collect(&root, &mut files);
+    // Every folder's nodes.
+    let mut graphs: BTreeMap<String, Graph> = BTreeMap::new();
+    let mut nodes: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for rel in &files {
+        let parts: Vec<String> = rel
+            .components()
+            .map(|c| {
+                c.as_os_str()
+                    .to_string_lossy()
+                    .trim_end_matches(".rs")
+                    .to_string()
+            })
+            .collect();
+        for depth in 1..parts.len() {
+            let folder = parts[..depth].join("/");
+            let node = &parts[depth];
+            if !(depth == parts.len() - 1 && node == "mod") {
+                nodes.entry(folder).or_default().insert(node.clone());
+            }
+        }
+    }
+    for rel in &files {
+        let parts: Vec<String> = rel
+            .components()
+            .map(|c| {
+                c.as_os_str()
+                    .to_string_lossy()
+                    .trim_end_matches(".rs")
+                    .to_string()
+            })
+            .collect();
+        let text = std::fs::read_to_string(root.join(rel)).unwrap();
+        let code = without_comments(&text);
+        let is_mod = parts.last().is_some_and(|p| p == "mod");
+        // The folder `super::` names, and this file's node in it.
+        let dir = &parts[..parts.len() - 1];
+        let up = if is_mod {
+            dir.len().saturating_sub(1)
+        } else {
+            dir.len()
+        };
+        for depth in 1..parts.len() {
+            let folder = parts[..depth].join("/");
+            let Some(names) = nodes.get(&folder) else {
+                continue;
+            };
+            let from = &parts[depth];
+            if depth == parts.len() - 1 && from == "mod" {
+                continue;
+            }
+            let mut refs = path_refs(&code, &format!("crate::{}::", parts[..depth].join("::")));
+            if depth == up {
+                refs.extend(path_refs(&code, "super::"));
+            }
+            let deps = graphs
+                .entry(folder)
+                .or_default()
+                .entry(from.clone())
+                .or_default();
+            deps.extend(refs.into_iter().filter(|r| r != from && names.contains(r)));
+        }
+    }
+    graphs
+}
+
+fn collect(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            collect(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path.strip_prefix(&root).unwrap().to_path_buf());
+        }
+    }
+}
+
+fn without_comments(text: &str) -> String {
+    text.lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The names right after each `prefix` in `code` (after any further `super::`), and every
+/// name of a `prefix{a, b::c}` group. A `prefix` right after an identifier character
+/// (`x_super::`) does not start a path.
+fn path_refs(code: &str, prefix: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for (at, _) in code.match_indices(prefix) {
+        if code[..at].chars().next_back().is_some_and(|c| is_ident(&c)) {
+            continue;
+        }
+        let mut after = &code[at + prefix.len()..];
+        while let Some(a) = after.strip_prefix("super::") {
+            after = a;
+        }
+        if let Some(group) = after.strip_prefix('{') {
+            let end = group.find('}').unwrap_or(group.len());
+            for item in group[..end].split(',') {
+                let name: String = item.trim().chars().take_while(is_ident).collect();
+                if !name.is_empty() {
+                    out.insert(name);
+                }
+            }
+        } else {
+            out.insert(after.chars().take_while(is_ident).collect());
+        }
+    }
+    out
+}
+
+#[test]
+fn no_folder_has_an_import_cycle_inside() {
+    let graphs = folder_graphs();
+    assert!(
+        graphs.contains_key("bench") && graphs.contains_key("report/plot"),
+        "{graphs:?}"
+    );
+    let cycles: Vec<String> = graphs
+        .iter()
+        .filter_map(|(folder, g)| Some(format!("src/{folder}: {}", cycle(g)?.join(" → "))))
+        .collect();
+    assert!(
+        cycles.is_empty(),
+        "import cycles inside folders:\n{}",
+        cycles.join("\n")
+    );
+}
+
+#[test]
+fn the_folder_check_reads_super_paths_and_groups() {
+    let refs = path_refs(
+        "use super::{a, b::c};\nlet x = super::super::d::f();\nlet y = crate::bench::e::g;",
+        "super::",
+    );
+    assert_eq!(refs, ["a", "b", "d"].map(String::from).into());
+    let refs = path_refs("use crate::bench::{e, f};", "crate::bench::");
+    assert_eq!(refs, ["e", "f"].map(String::from).into());
+    // A `super::` inside a longer path is not a path start.
+    assert_eq!(path_refs("x_super::a", "super::"), BTreeSet::new());
 }

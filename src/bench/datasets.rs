@@ -5,7 +5,7 @@
 //! flags that cannot work together fail with the flags' names.
 
 use super::args::{BenchArgs, DatasetArg};
-use super::setup::{UsageError, invalid};
+use super::usage::{UsageError, invalid};
 use crate::scenario::{
     AgenticTraceDataset, CustomDataset, Dataset, ImageDataset, LongbenchDataset, MmmuDataset,
     MooncakeDataset, MooncakePrompt, MooncakeRounds, MooncakeWorkload, OpenaiDataset,

@@ -22,6 +22,18 @@ pub fn header_var(name: &str) -> String {
     format!("RUNNER_HEADER_{upper}")
 }
 
+/// The scenario as a file: a schema line, a note, then YAML (through JSON, so enums are
+/// plain maps, never YAML tags).
+pub fn to_yaml(s: &Scenario) -> String {
+    let value = serde_json::to_value(s).expect("a scenario serializes");
+    let body = serde_yaml_ng::to_string(&value).expect("JSON values serialize as YAML");
+    format!(
+        "# yaml-language-server: $schema=../schema/scenario.schema.json\n\
+         # Made by `runner bench --dump-scenario`; `runner run FILE` sends the same requests\n\
+         # on the same schedule.\n{body}"
+    )
+}
+
 /// `s` as a scenario file, header values as environment references.
 pub fn without_secrets(s: &Scenario) -> String {
     let mut s = s.clone();
@@ -33,7 +45,7 @@ pub fn without_secrets(s: &Scenario) -> String {
             vars.push(var);
         }
     }
-    let yaml = super::setup::to_yaml(&s);
+    let yaml = to_yaml(&s);
     if vars.is_empty() {
         return yaml;
     }

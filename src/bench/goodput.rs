@@ -3,7 +3,7 @@
 
 pub use crate::slo::goodput::{Goodput, METRICS, Slo, compute, python_g};
 
-use super::setup::{UsageError, invalid};
+use super::usage::{UsageError, invalid};
 
 /// Parse `KEY:VALUE` pairs; a repeated key keeps its first position and its last value
 /// (Python's `dict(...)`).

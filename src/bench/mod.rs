@@ -2,8 +2,9 @@
 //! are sugar for a one-run scenario ([`setup`]), run by the same engine as `runner run`; what
 //! it prints and writes follows bench_serving ([`sink`], [`output`], [`goodput`]).
 //!
-//! Exit codes as the rest of runner: 0 ok, 1 runtime failure (including a run in which every
-//! request failed), 2 a usage error or a flag runner does not support.
+//! Exit codes as the rest of runner ([`Exit`]): 0 ok, 1 runtime failure (including a run in
+//! which every request failed), 2 a usage error or a flag runner does not support, 130
+//! interrupted.
 
 pub mod args;
 mod datasets;
@@ -14,21 +15,26 @@ mod options;
 pub mod output;
 pub mod setup;
 pub mod sink;
+mod usage;
 
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::ArgMatches;
 use clap::parser::ValueSource;
+use tokio_util::sync::CancellationToken;
 
 pub use args::BenchArgs;
-pub use setup::{Setup, UsageError};
+pub use setup::Setup;
+pub use usage::UsageError;
 
+use crate::exit::Exit;
+use crate::interrupt::{self, OnCtrlC};
 use crate::plan;
 
 /// Run `runner bench` with its parsed flags; `matches` tells which flags were given.
 /// Returns the exit code.
-pub fn main(args: &BenchArgs, matches: &ArgMatches) -> i32 {
+pub fn main(args: &BenchArgs, matches: &ArgMatches) -> Exit {
     let given = |id: &str| {
         matches
             .try_get_raw(id)
@@ -43,7 +49,7 @@ pub fn main(args: &BenchArgs, matches: &ArgMatches) -> i32 {
                 "error: {}",
                 crate::scenario::secrets::redact(&e.to_string())
             );
-            return 2;
+            return Exit::Usage;
         }
     };
     for note in &setup.notes {
@@ -51,7 +57,7 @@ pub fn main(args: &BenchArgs, matches: &ArgMatches) -> i32 {
     }
     if args.dump_scenario {
         print!("{}", setup.yaml);
-        return 0;
+        return Exit::Ok;
     }
     match run(args, &setup) {
         Ok(code) => code,
@@ -60,13 +66,13 @@ pub fn main(args: &BenchArgs, matches: &ArgMatches) -> i32 {
             let text = format!("{e:#}");
             let msg = crate::scenario::secrets::redact(&text);
             eprintln!("error: {}", flags::in_flag_terms(&msg, kind));
-            1
+            Exit::Failure
         }
     }
 }
 
 /// Run the scenario: open the output file, then warmup, flush, profile, measure, report.
-fn run(args: &BenchArgs, setup: &Setup) -> Result<i32> {
+fn run(args: &BenchArgs, setup: &Setup) -> Result<Exit> {
     let path = PathBuf::from(match &args.output.output_file {
         Some(p) => p.clone(),
         None => output::auto_name(args, &output::today_mmdd()),
@@ -87,19 +93,22 @@ fn run(args: &BenchArgs, setup: &Setup) -> Result<i32> {
         slos: &setup.slos,
         file,
     };
+    // Ctrl-C stops at once, as bench_serving's KeyboardInterrupt does: no drain.
+    let stop = CancellationToken::new();
     let outcome = rt.block_on(async {
+        interrupt::install(&stop, OnCtrlC::Stop);
         tokio::select! {
             r = crate::run::execute(&setup.scenario, &plan, &mut sink) => Some(r),
-            _ = tokio::signal::ctrl_c() => None,
+            _ = stop.cancelled() => None,
         }
     });
     let Some(outcome) = outcome else {
         interrupted(&path, existed);
-        return Ok(130);
+        return Ok(Exit::Interrupted);
     };
     let outcome = outcome?;
     eprintln!("\nresult appended to {}", sink.file.path().display());
-    Ok(if outcome.all_failed.is_empty() { 0 } else { 1 })
+    Ok(Exit::ok_if(outcome.all_failed.is_empty()))
 }
 
 /// Ctrl-C: say what was (not) written; a result file this invocation created and left empty

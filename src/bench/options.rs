@@ -4,9 +4,10 @@
 use serde_json::{Map, Value, json};
 
 use super::args::BenchArgs;
-use super::setup::{UsageError, invalid};
+use super::usage::{UsageError, invalid};
 use crate::scenario::{
-    Backend, LogprobOptions, LoraDistribution, LoraOptions, ProfileOptions, RequestOptions,
+    Api, Backend, CacheReport, LogprobOptions, LoraDistribution, LoraOptions, ProfileOptions,
+    RequestOptions,
 };
 
 /// `--profile` and its options; notes for options given without it.
@@ -79,15 +80,15 @@ pub fn request(
         },
     };
     if args.output.cache_report {
-        match backend {
-            Backend::SglangOai | Backend::SglangOaiChat => {
+        match backend.facts().cache_report {
+            CacheReport::AskDetails => {
                 extra_body.insert("return_cached_tokens_details".into(), json!(true));
             }
-            Backend::Sglang | Backend::SglangNative => {}
-            other => notes.push(format!(
+            CacheReport::Native => {}
+            CacheReport::Note => notes.push(format!(
                 "--cache-report is only supported with sglang backends; with {} it counts \
                  `usage.prompt_tokens_details.cached_tokens` when the server sends it",
-                other.as_str()
+                backend.as_str()
             )),
         }
     }
@@ -111,7 +112,7 @@ pub fn request(
             ));
         }
     }
-    let native = matches!(backend, Backend::Sglang | Backend::SglangNative);
+    let native = backend.api() == Some(Api::Generate);
     if !native {
         for (id, flag) in [
             ("token_ids_logprob", "--token-ids-logprob"),

@@ -10,32 +10,12 @@ use std::collections::BTreeMap;
 
 use super::args::{BenchArgs, DatasetArg};
 use super::goodput::{self, Slo};
+use super::usage::{UsageError, invalid};
 use super::{datasets, flags};
 use crate::scenario::{
     self, Arrival, Axis, Backend, Concurrency, Dataset, Load, OutputOptions, Rate, Scenario, Sweep,
     Target,
 };
-
-/// A flag (or combination) runner cannot honour: exit code 2.
-#[derive(Debug, thiserror::Error)]
-pub enum UsageError {
-    /// A bad value or combination, named by its flag.
-    #[error("{0}")]
-    Invalid(String),
-    /// A bench_serving flag runner does not implement.
-    #[error("{flag} is not supported by runner bench: {why}")]
-    Unsupported {
-        /// The flag.
-        flag: &'static str,
-        /// Why, and what to do instead.
-        why: &'static str,
-    },
-}
-
-/// Shorthand for an [`UsageError::Invalid`].
-pub(super) fn invalid(msg: impl Into<String>) -> UsageError {
-    UsageError::Invalid(msg.into())
-}
 
 /// Everything `runner bench` runs from.
 #[derive(Debug, Clone)]
@@ -50,24 +30,13 @@ pub struct Setup {
     pub notes: Vec<String>,
 }
 
-/// Per-backend default ports when `--port` is not given (bench_serving's table).
-pub fn default_port(b: Backend) -> u16 {
-    match b {
-        Backend::Lmdeploy => 23333,
-        Backend::Vllm | Backend::VllmEmbedding | Backend::Trt => 8000,
-        Backend::Gserver => 9988,
-        Backend::Truss => 8080,
-        _ => 30000,
-    }
-}
-
 /// `--base-url` verbatim, else `http://{host}:{port}` (IPv6 hosts bracketed).
 pub fn base_url(args: &BenchArgs) -> String {
     let t = &args.target;
     if let Some(url) = &t.base_url {
         return url.clone();
     }
-    let port = t.port.unwrap_or_else(|| default_port(t.backend));
+    let port = t.port.unwrap_or(t.backend.facts().default_port);
     let host = if t.host.contains(':') && !t.host.starts_with('[') {
         format!("[{}]", t.host)
     } else {
@@ -80,13 +49,13 @@ pub fn base_url(args: &BenchArgs) -> String {
 /// `--model` their servers cannot tell.
 fn backend(args: &BenchArgs) -> Result<Backend, UsageError> {
     let b = args.target.backend;
-    if b == Backend::Gserver {
+    if let Some(no) = &b.facts().unsupported {
         return Err(UsageError::Unsupported {
-            flag: "--backend gserver",
-            why: "bench_serving's gserver is an unimplemented stub that crashes the run",
+            flag: format!("--backend {}", b.as_str()),
+            why: no.bench_why,
         });
     }
-    if args.target.model.is_none() && matches!(b, Backend::Trt | Backend::Truss) {
+    if args.target.model.is_none() && !b.facts().lists_models {
         return Err(invalid(format!(
             "--backend {} needs --model (its server has no model list to read it from)",
             b.as_str()
@@ -131,7 +100,10 @@ fn unsupported(given: &dyn Fn(&str) -> bool) -> Result<(), UsageError> {
     ];
     for (id, flag, why) in list {
         if given(id) {
-            return Err(UsageError::Unsupported { flag, why });
+            return Err(UsageError::Unsupported {
+                flag: flag.to_owned(),
+                why,
+            });
         }
     }
     Ok(())
@@ -202,7 +174,7 @@ pub fn build(args: &BenchArgs, given: &dyn Fn(&str) -> bool) -> Result<Setup, Us
         skipped_targets: Vec::new(),
     };
     let dump = super::dump::without_secrets(&scenario);
-    let yaml = to_yaml(&scenario);
+    let yaml = super::dump::to_yaml(&scenario);
     let kind = datasets::kind(args.dataset.dataset_name);
     let scenario = scenario::load_str(&yaml, "runner bench", scenario::locate::Format::Yaml)
         .map_err(|e| invalid(flags::describe(&e, kind)))?;
@@ -223,8 +195,7 @@ fn dataset(
     notes: &mut Vec<String>,
 ) -> Result<Dataset, UsageError> {
     let kind = args.dataset.dataset_name;
-    let embedding = matches!(backend, Backend::SglangEmbedding | Backend::VllmEmbedding);
-    if embedding
+    if backend.is_embedding()
         && matches!(
             kind,
             DatasetArg::Image
@@ -241,14 +212,7 @@ fn dataset(
             backend.as_str()
         )));
     }
-    let ids_ok = matches!(
-        backend,
-        Backend::Sglang
-            | Backend::SglangNative
-            | Backend::SglangOai
-            | Backend::Vllm
-            | Backend::Lmdeploy
-    );
+    let ids_ok = backend.api().is_some_and(|api| api.facts().token_ids);
     if args.dataset.tokenize_prompt && !ids_ok {
         return Err(invalid(format!(
             "--tokenize-prompt sends token ids, which only the native (sglang, sglang-native) and \
@@ -358,16 +322,4 @@ fn load(
         profile: super::options::profile(args, given, notes)?,
         ..Load::default()
     })
-}
-
-/// The scenario as a file: a schema line, a note, then YAML (through JSON, so enums are
-/// plain maps, never YAML tags).
-pub fn to_yaml(s: &Scenario) -> String {
-    let value = serde_json::to_value(s).expect("a scenario serializes");
-    let body = serde_yaml_ng::to_string(&value).expect("JSON values serialize as YAML");
-    format!(
-        "# yaml-language-server: $schema=../schema/scenario.schema.json\n\
-         # Made by `runner bench --dump-scenario`; `runner run FILE` sends the same requests\n\
-         # on the same schedule.\n{body}"
-    )
 }

@@ -84,7 +84,8 @@ mod mapping {
     use clap::{CommandFactory, FromArgMatches};
 
     use super::Cli;
-    use crate::bench::setup::{self, Setup, UsageError};
+    use crate::bench::UsageError;
+    use crate::bench::setup::{self, Setup};
     use crate::scenario::{Arrival, Backend, Dataset, Rate};
 
     /// Build the setup from a command line; every flag id the mapping asks about must exist.

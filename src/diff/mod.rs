@@ -26,10 +26,8 @@ pub use gate::Failure;
 pub use input::python_json;
 pub use stats::{Stat, welch};
 
+use crate::exit::Exit;
 use crate::scenario::{self, GateRule};
-
-/// Exit code when a gate rule is crossed.
-pub const EXIT_REGRESSION: i32 = 4;
 
 /// `runner diff`'s flags.
 #[derive(Debug, Clone, Args)]
@@ -201,25 +199,26 @@ pub fn render(r: &Report, format: Format, colour: bool) -> String {
     }
 }
 
-/// `runner diff`: print the report; returns the exit code.
-pub fn main(args: &DiffArgs) -> i32 {
+/// `runner diff`: print the report; returns the exit code ([`Exit::Regression`] when a gate
+/// rule is crossed).
+pub fn main(args: &DiffArgs) -> Exit {
     let report = match build(args) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
-            return 2;
+            return Exit::Usage;
         }
     };
     let colour = std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     print!("{}", render(&report, args.format, colour));
     if report.failures.is_empty() {
-        return 0;
+        return Exit::Ok;
     }
     if args.format != Format::Text {
         for f in &report.failures {
             eprintln!("regression: {f}");
         }
     }
-    EXIT_REGRESSION
+    Exit::Regression
 }

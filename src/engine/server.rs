@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use super::target::Target;
-use crate::scenario::{Backend, Family, ProfileOptions};
+use crate::scenario::{Family, ProfileOptions};
 
 /// A call around the run failed.
 #[derive(Debug, thiserror::Error)]
@@ -38,12 +38,10 @@ pub enum ServerError {
 }
 
 impl Target {
-    /// The readiness URL: `/v1/models`, or the bare base URL for trt (bench_serving).
+    /// The readiness URL: `/v1/models`, or the bare base URL for trt (bench_serving): the
+    /// backend's `ready_path`.
     fn ready_url(&self) -> String {
-        match self.backend {
-            Backend::Trt | Backend::Gserver => self.base_url.clone(),
-            _ => format!("{}/v1/models", self.base_url),
-        }
+        format!("{}{}", self.base_url, self.backend.facts().ready_path)
     }
 
     /// Poll until the server answers 200 (5 s per try, 1 s apart) or `timeout_s` passes;
@@ -223,6 +221,26 @@ pub async fn first_model(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::{Backend, RequestOptions, Timeouts};
+
+    #[test]
+    fn readiness_is_polled_at_v1_models_except_for_trt() {
+        let client = crate::engine::target::client(&Timeouts::default()).unwrap();
+        let at = |b| {
+            Target::new(
+                client.clone(),
+                "http://h:1/",
+                b,
+                "m".into(),
+                RequestOptions::default(),
+            )
+            .unwrap()
+            .ready_url()
+        };
+        assert_eq!(at(Backend::Trt), "http://h:1");
+        assert_eq!(at(Backend::Vllm), "http://h:1/v1/models");
+        assert_eq!(at(Backend::Truss), "http://h:1/v1/models");
+    }
 
     #[test]
     fn accept_length_from_server_info() {

@@ -56,10 +56,12 @@ impl Target {
         model: String,
         options: RequestOptions,
     ) -> Result<Target> {
-        let protocol = protocol::for_backend(backend)
+        let api = backend
+            .api()
             .with_context(|| backend.unsupported().unwrap_or_default())?;
+        let protocol = protocol::for_api(api);
         let base_url = base_url.trim_end_matches('/').to_owned();
-        let url = format!("{base_url}{}", protocol.path());
+        let url = format!("{base_url}{}", api.facts().path);
         let template = match &options.template {
             Some(src) => Some(BodyTemplate::compile("request.template", src)?),
             None => None,
@@ -76,7 +78,7 @@ impl Target {
             template,
             seed: 0,
         };
-        if backend != Backend::Trt {
+        if backend.facts().env_auth {
             target.headers = env_auth()?;
         }
         Ok(target)

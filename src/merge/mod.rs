@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
+use crate::exit::Exit;
 use crate::repeats::Repeats;
 use crate::report::{self, Results};
 use crate::scenario::Slo;
@@ -29,15 +30,19 @@ use crate::scenario::Slo;
 pub use input::Refused;
 
 /// `runner merge`: merge, print, and the exit code (2 when the shards are refused).
-pub fn command(dirs: &[PathBuf], output: &Path) -> i32 {
+pub fn command(dirs: &[PathBuf], output: &Path) -> Exit {
     match merge(dirs, output) {
-        Ok(()) => 0,
+        Ok(()) => Exit::Ok,
         Err(e) => {
             eprintln!(
                 "error: {}",
                 crate::scenario::secrets::redact(&format!("{e:#}"))
             );
-            if e.is::<Refused>() { 2 } else { 1 }
+            if e.is::<Refused>() {
+                Exit::Usage
+            } else {
+                Exit::Failure
+            }
         }
     }
 }

@@ -10,10 +10,6 @@ use super::{BodyInput, FrameError, Output, Protocol, StreamState, json_frame, me
 pub struct Embeddings;
 
 impl Protocol for Embeddings {
-    fn path(&self) -> &'static str {
-        "/v1/embeddings"
-    }
-
     fn body(&self, input: &BodyInput<'_>) -> Value {
         let mut body = json!({"input": input.prompt_value(), "model": input.model});
         if let Some(lora) = input.lora {

@@ -5,6 +5,8 @@
 
 mod embeddings;
 mod fast;
+#[cfg(test)]
+mod fast_equiv;
 mod openai;
 mod sglang;
 pub mod sse;
@@ -14,7 +16,7 @@ mod trt;
 use serde_json::{Map, Value};
 
 use crate::record::StreamProblem;
-use crate::scenario::{Backend, RequestOptions};
+use crate::scenario::{Api, RequestOptions};
 use crate::workload::Prompt;
 
 pub use embeddings::Embeddings;
@@ -106,6 +108,25 @@ pub struct StreamState {
     pub cached_tokens_details: Option<Value>,
 }
 
+impl StreamState {
+    /// Append a chunk's text. When the same frame carries a running usage count (vLLM's
+    /// `continuous_usage_stats`, some servers always), its growth is the chunk's token count.
+    fn push_text(&mut self, text: &str, usage: Option<u32>) -> Output {
+        if text.is_empty() {
+            return Output::Nothing;
+        }
+        self.text.push_str(text);
+        match usage {
+            Some(total) if total > self.counted_tokens => {
+                let n = total - self.counted_tokens;
+                self.counted_tokens = total;
+                Output::Tokens(n)
+            }
+            _ => Output::Chunk,
+        }
+    }
+}
+
 /// Prefix-cache hits a frame reports: SGLang's `sglext.cached_tokens_details` (OpenAI APIs
 /// asked with `return_cached_tokens_details`; the tiers are summed, as bench_serving does),
 /// the native API's `meta_info.cached_tokens` (and `cached_tokens_details`), or OpenAI's
@@ -173,8 +194,6 @@ impl FrameError {
 
 /// One server API.
 pub trait Protocol: Send + Sync {
-    /// Path appended to the base URL.
-    fn path(&self) -> &'static str;
     /// The default JSON request body.
     fn body(&self, input: &BodyInput<'_>) -> Value;
     /// Take one streamed frame's data.
@@ -197,17 +216,15 @@ pub trait Protocol: Send + Sync {
     }
 }
 
-/// The adapter for a backend; `None` only for `gserver`.
-pub fn for_backend(backend: Backend) -> Option<Box<dyn Protocol>> {
-    use Backend::*;
-    match backend {
-        Sglang | SglangNative => Some(Box::new(Generate)),
-        SglangOai | Vllm | Lmdeploy => Some(Box::new(Completions)),
-        SglangOaiChat | VllmChat | LmdeployChat => Some(Box::new(Chat)),
-        SglangEmbedding | VllmEmbedding => Some(Box::new(Embeddings)),
-        Trt => Some(Box::new(trt::Trt)),
-        Truss => Some(Box::new(openai::Truss)),
-        Gserver => None,
+/// The adapter for an API.
+pub fn for_api(api: Api) -> Box<dyn Protocol> {
+    match api {
+        Api::Generate => Box::new(Generate),
+        Api::Completions => Box::new(Completions),
+        Api::Chat => Box::new(Chat),
+        Api::Embeddings => Box::new(Embeddings),
+        Api::Trt => Box::new(trt::Trt),
+        Api::Truss => Box::new(openai::Truss),
     }
 }
 

@@ -82,23 +82,6 @@ fn first_choice(v: &Value) -> Option<&Value> {
     v.get("choices")?.as_array()?.first()
 }
 
-/// Append a chunk's text. When the same frame carries a running usage count (vLLM's
-/// `continuous_usage_stats`, some servers always), its growth is the chunk's token count.
-pub(super) fn push_text(st: &mut StreamState, text: &str, usage: Option<u32>) -> Output {
-    if text.is_empty() {
-        return Output::Nothing;
-    }
-    st.text.push_str(text);
-    match usage {
-        Some(total) if total > st.counted_tokens => {
-            let n = total - st.counted_tokens;
-            st.counted_tokens = total;
-            Output::Tokens(n)
-        }
-        _ => Output::Chunk,
-    }
-}
-
 fn completion_frame(data: &str, st: &mut StreamState) -> Result<Output, FrameError> {
     match super::fast::completion(data, st) {
         Some(out) => Ok(out),
@@ -113,14 +96,10 @@ pub(super) fn completion_value(data: &str, st: &mut StreamState) -> Result<Outpu
     let text = first_choice(&v)
         .and_then(|c| c["text"].as_str())
         .unwrap_or("");
-    Ok(push_text(st, text, usage))
+    Ok(st.push_text(text, usage))
 }
 
 impl Protocol for Completions {
-    fn path(&self) -> &'static str {
-        "/v1/completions"
-    }
-
     fn body(&self, input: &BodyInput<'_>) -> Value {
         let mut body = json!({
             "model": input.model,
@@ -169,7 +148,7 @@ pub(super) fn chat_value(data: &str, st: &mut StreamState) -> Result<Output, Fra
     let text = first_choice(&v)
         .map(|c| chat_text(&c["delta"]))
         .unwrap_or_default();
-    Ok(push_text(st, &text, usage))
+    Ok(st.push_text(&text, usage))
 }
 
 fn chat_text(v: &Value) -> String {
@@ -188,10 +167,6 @@ fn chat_text(v: &Value) -> String {
 }
 
 impl Protocol for Chat {
-    fn path(&self) -> &'static str {
-        "/v1/chat/completions"
-    }
-
     fn body(&self, input: &BodyInput<'_>) -> Value {
         let body = json!({
             "model": input.model,
@@ -215,15 +190,11 @@ impl Protocol for Chat {
         let text = first_choice(&v)
             .map(|c| chat_text(&c["message"]))
             .unwrap_or_default();
-        Ok(push_text(st, &text, usage))
+        Ok(st.push_text(&text, usage))
     }
 }
 
 impl Protocol for Truss {
-    fn path(&self) -> &'static str {
-        "/v1/models/model:predict"
-    }
-
     /// bench_serving's fixed Truss body: no LoRA, images, logprobs or stream options.
     fn body(&self, input: &BodyInput<'_>) -> Value {
         let mut body = json!({

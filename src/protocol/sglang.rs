@@ -13,10 +13,6 @@ use crate::workload::Prompt;
 pub struct Generate;
 
 impl Protocol for Generate {
-    fn path(&self) -> &'static str {
-        "/generate"
-    }
-
     fn body(&self, input: &BodyInput<'_>) -> Value {
         let (key, prompt) = match input.prompt {
             Prompt::Ids(_) => ("input_ids", input.prompt_value()),

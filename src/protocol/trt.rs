@@ -10,10 +10,6 @@ use super::{BodyInput, FrameError, Output, Protocol, StreamState, json_frame, me
 pub struct Trt;
 
 impl Protocol for Trt {
-    fn path(&self) -> &'static str {
-        "/v2/models/ensemble/generate_stream"
-    }
-
     /// bench_serving's body; `ignore_eos: false` drops `min_length` and `end_id`.
     fn body(&self, input: &BodyInput<'_>) -> Value {
         let o = input.options;

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use super::RunInfo;
 use crate::metrics::{CacheReport, Dist, Summary};
 use crate::record::RequestRecord;
+use crate::scenario::Backend;
 
 fn row(out: &mut String, label: &str, value: impl std::fmt::Display) {
     let _ = writeln!(out, "{label:<40} {value:<10}");
@@ -47,7 +48,7 @@ pub fn block(info: &RunInfo, s: &Summary) -> String {
 /// after the concurrency lines. Image and MMMU runs add the vision-token line; embedding
 /// backends leave out every token-generation line, as bench_serving does.
 pub fn block_with(info: &RunInfo, s: &Summary, rate: Option<&str>, extra: &str) -> String {
-    let embedding = info.backend.ends_with("-embedding");
+    let embedding = Backend::from_name(&info.backend).is_some_and(Backend::is_embedding);
     let vision = matches!(info.dataset_kind.as_str(), "image" | "mmmu");
     let measured = s.completed > 0;
     let mut out = String::new();

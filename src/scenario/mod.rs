@@ -32,7 +32,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use axis::{Axis, Concurrency, Rate, zip_len};
-pub use backend::Family;
+pub use backend::{Api, ApiFacts, BackendFacts, CacheReport, Family, Unsupported};
 pub use dataset::*;
 pub use embedded::{Preset, SimConfig};
 pub use fault::{Fault, FaultKind};
@@ -197,27 +197,6 @@ pub enum Backend {
     Gserver,
     /// Truss `/v1/models/model:predict`.
     Truss,
-}
-
-impl Backend {
-    /// The name as written in scenario files and on the command line.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Backend::Sglang => "sglang",
-            Backend::SglangNative => "sglang-native",
-            Backend::SglangOai => "sglang-oai",
-            Backend::SglangOaiChat => "sglang-oai-chat",
-            Backend::SglangEmbedding => "sglang-embedding",
-            Backend::Vllm => "vllm",
-            Backend::VllmChat => "vllm-chat",
-            Backend::VllmEmbedding => "vllm-embedding",
-            Backend::Lmdeploy => "lmdeploy",
-            Backend::LmdeployChat => "lmdeploy-chat",
-            Backend::Trt => "trt",
-            Backend::Gserver => "gserver",
-            Backend::Truss => "truss",
-        }
-    }
 }
 
 /// Load shape of every run.

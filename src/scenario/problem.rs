@@ -1,6 +1,7 @@
 //! One problem found by a check of scenario data (embedded-server settings, faults, datasets,
-//! request options, the whole scenario). In: nothing. Out: [`Problem`], which the loader turns
-//! into a located [`super::validate::Diagnostic`].
+//! request options, the whole scenario), and the "did you mean" its hint may offer. In:
+//! nothing. Out: [`Problem`], which the loader turns into a located
+//! [`super::validate::Diagnostic`]; [`closest`], the likely intended name of a typo.
 
 /// A problem at a field: a JSON pointer relative to the checked value, what is wrong, and
 /// what to do about it.
@@ -35,4 +36,14 @@ impl Problem {
         self.pointer = format!("{prefix}{}", self.pointer);
         self
     }
+}
+
+/// The closest candidate by edit distance, if it is close enough to be a likely typo.
+pub fn closest(got: &str, candidates: &[String]) -> Option<String> {
+    candidates
+        .iter()
+        .map(|c| (strsim::damerau_levenshtein(got, c), c))
+        .filter(|(d, c)| *d <= (c.len() / 3).max(1))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c.clone())
 }

@@ -123,7 +123,7 @@ pub fn problems(slo: &Slo) -> Vec<super::Problem> {
                 ]
                 .map(String::from),
             );
-            let hint = match super::validate::closest(k, &all) {
+            let hint = match super::problem::closest(k, &all) {
                 Some(c) => format!("did you mean `{c}`?"),
                 None => "per-request: ttft_ms, tpot_ms, e2el_ms; summary: \
                          {mean,median,p90,p95,p99}_{ttft,tpot,itl,e2e_latency,…}_ms, \

@@ -121,7 +121,7 @@ pub fn problems(
         return unknown
             .iter()
             .map(|v| {
-                let hint = match super::validate::closest(v, &keys) {
+                let hint = match super::problem::closest(v, &keys) {
                     Some(c) => format!("did you mean `{c}`?"),
                     None => format!("the variables are: {}", CONTEXT_KEYS.join(", ")),
                 };

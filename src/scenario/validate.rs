@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::Scenario;
 use super::locate::{Locations, Pos};
+use super::problem::closest;
 
 /// One problem in a scenario file.
 #[derive(Debug, Clone, PartialEq)]
@@ -369,16 +370,6 @@ fn allowed_properties(schema_path: &str) -> Vec<String> {
         .and_then(Value::as_object)
         .map(|p| p.keys().cloned().collect())
         .unwrap_or_default()
-}
-
-/// The closest candidate by edit distance, if it is close enough to be a likely typo.
-pub fn closest(got: &str, candidates: &[String]) -> Option<String> {
-    candidates
-        .iter()
-        .map(|c| (strsim::damerau_levenshtein(got, c), c))
-        .filter(|(d, c)| *d <= (c.len() / 3).max(1))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c.clone())
 }
 
 /// Problems as diagnostics, each located in the file.

@@ -18,6 +18,8 @@ use anyhow::{Context, Result};
 use figures::Sweep;
 use read::RunRow;
 
+use crate::exit::Exit;
+
 /// Why there is nothing to report.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
@@ -131,7 +133,7 @@ pub fn write(dir: &Path) -> Result<Written> {
 }
 
 /// `runner report DIR`: write the report, print where it went; returns the exit code.
-pub fn command(dir: &Path) -> i32 {
+pub fn command(dir: &Path) -> Exit {
     match write(dir) {
         Ok(w) => {
             println!(
@@ -141,13 +143,13 @@ pub fn command(dir: &Path) -> i32 {
                 w.pictures.len(),
                 dir.join("plots").display()
             );
-            0
+            Exit::Ok
         }
         Err(e) => {
             eprintln!("error: {e:#}");
             match e.downcast_ref::<ReportError>() {
-                Some(ReportError::NotResults(_)) => 2,
-                _ => 1,
+                Some(ReportError::NotResults(_)) => Exit::Usage,
+                _ => Exit::Failure,
             }
         }
     }
