@@ -18,8 +18,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
+mod stats;
+
 use super::RunInfo;
-use crate::metrics::{Dist, Metric, Percentiles, Summary};
+use crate::metrics::{Metric, Percentiles, Summary};
 use crate::plan::SearchMark;
 use crate::scenario::Rate;
 
@@ -459,153 +461,6 @@ impl RunLine {
         line
     }
 
-    /// The six statistics of `m` (`mean`, `median`, `std`, `p90`, `p95`, `p99`), ms.
-    pub fn stats(&self, m: Metric) -> [Option<f64>; 6] {
-        match m {
-            Metric::E2eLatency => [
-                self.mean_e2e_latency_ms,
-                self.median_e2e_latency_ms,
-                self.std_e2e_latency_ms,
-                self.p90_e2e_latency_ms,
-                self.p95_e2e_latency_ms,
-                self.p99_e2e_latency_ms,
-            ],
-            Metric::Ttft => [
-                self.mean_ttft_ms,
-                self.median_ttft_ms,
-                self.std_ttft_ms,
-                self.p90_ttft_ms,
-                self.p95_ttft_ms,
-                self.p99_ttft_ms,
-            ],
-            Metric::Tpot => [
-                self.mean_tpot_ms,
-                self.median_tpot_ms,
-                self.std_tpot_ms,
-                self.p90_tpot_ms,
-                self.p95_tpot_ms,
-                self.p99_tpot_ms,
-            ],
-            Metric::Itl => [
-                self.mean_itl_ms,
-                self.median_itl_ms,
-                self.std_itl_ms,
-                self.p90_itl_ms,
-                self.p95_itl_ms,
-                self.p99_itl_ms,
-            ],
-            Metric::TtftFromSchedule => [
-                self.mean_ttft_from_schedule_ms,
-                self.median_ttft_from_schedule_ms,
-                self.std_ttft_from_schedule_ms,
-                self.p90_ttft_from_schedule_ms,
-                self.p95_ttft_from_schedule_ms,
-                self.p99_ttft_from_schedule_ms,
-            ],
-            Metric::E2eFromSchedule => [
-                self.mean_e2e_from_schedule_ms,
-                self.median_e2e_from_schedule_ms,
-                self.std_e2e_from_schedule_ms,
-                self.p90_e2e_from_schedule_ms,
-                self.p95_e2e_from_schedule_ms,
-                self.p99_e2e_from_schedule_ms,
-            ],
-            Metric::QueueWait => [
-                self.mean_queue_wait_ms,
-                self.median_queue_wait_ms,
-                self.std_queue_wait_ms,
-                self.p90_queue_wait_ms,
-                self.p95_queue_wait_ms,
-                self.p99_queue_wait_ms,
-            ],
-            Metric::ScheduleLag => [
-                self.mean_schedule_lag_ms,
-                self.median_schedule_lag_ms,
-                self.std_schedule_lag_ms,
-                self.p90_schedule_lag_ms,
-                self.p95_schedule_lag_ms,
-                self.p99_schedule_lag_ms,
-            ],
-        }
-    }
-
-    fn stats_mut(&mut self, m: Metric) -> [&mut Option<f64>; 6] {
-        match m {
-            Metric::E2eLatency => [
-                &mut self.mean_e2e_latency_ms,
-                &mut self.median_e2e_latency_ms,
-                &mut self.std_e2e_latency_ms,
-                &mut self.p90_e2e_latency_ms,
-                &mut self.p95_e2e_latency_ms,
-                &mut self.p99_e2e_latency_ms,
-            ],
-            Metric::Ttft => [
-                &mut self.mean_ttft_ms,
-                &mut self.median_ttft_ms,
-                &mut self.std_ttft_ms,
-                &mut self.p90_ttft_ms,
-                &mut self.p95_ttft_ms,
-                &mut self.p99_ttft_ms,
-            ],
-            Metric::Tpot => [
-                &mut self.mean_tpot_ms,
-                &mut self.median_tpot_ms,
-                &mut self.std_tpot_ms,
-                &mut self.p90_tpot_ms,
-                &mut self.p95_tpot_ms,
-                &mut self.p99_tpot_ms,
-            ],
-            Metric::Itl => [
-                &mut self.mean_itl_ms,
-                &mut self.median_itl_ms,
-                &mut self.std_itl_ms,
-                &mut self.p90_itl_ms,
-                &mut self.p95_itl_ms,
-                &mut self.p99_itl_ms,
-            ],
-            Metric::TtftFromSchedule => [
-                &mut self.mean_ttft_from_schedule_ms,
-                &mut self.median_ttft_from_schedule_ms,
-                &mut self.std_ttft_from_schedule_ms,
-                &mut self.p90_ttft_from_schedule_ms,
-                &mut self.p95_ttft_from_schedule_ms,
-                &mut self.p99_ttft_from_schedule_ms,
-            ],
-            Metric::E2eFromSchedule => [
-                &mut self.mean_e2e_from_schedule_ms,
-                &mut self.median_e2e_from_schedule_ms,
-                &mut self.std_e2e_from_schedule_ms,
-                &mut self.p90_e2e_from_schedule_ms,
-                &mut self.p95_e2e_from_schedule_ms,
-                &mut self.p99_e2e_from_schedule_ms,
-            ],
-            Metric::QueueWait => [
-                &mut self.mean_queue_wait_ms,
-                &mut self.median_queue_wait_ms,
-                &mut self.std_queue_wait_ms,
-                &mut self.p90_queue_wait_ms,
-                &mut self.p95_queue_wait_ms,
-                &mut self.p99_queue_wait_ms,
-            ],
-            Metric::ScheduleLag => [
-                &mut self.mean_schedule_lag_ms,
-                &mut self.median_schedule_lag_ms,
-                &mut self.std_schedule_lag_ms,
-                &mut self.p90_schedule_lag_ms,
-                &mut self.p95_schedule_lag_ms,
-                &mut self.p99_schedule_lag_ms,
-            ],
-        }
-    }
-
-    /// Set the statistics of `m` from `d`, all null without one.
-    pub fn set_stats(&mut self, m: Metric, d: Option<&Dist>) {
-        let values = d.map(|d| [d.mean, d.median, d.std, d.p90, d.p95, d.p99]);
-        for (i, slot) in self.stats_mut(m).into_iter().enumerate() {
-            *slot = values.map(|v| v[i]);
-        }
-    }
-
     /// The line as a JSON object, keys in order.
     pub fn to_map(&self) -> Map<String, Value> {
         match serde_json::to_value(self).expect("a RunLine serializes") {
@@ -614,8 +469,29 @@ impl RunLine {
         }
     }
 
-    /// The JSON Schema of result lines (`schema/result.schema.json`).
+    /// The JSON Schema of result lines (`schema/result.schema.json`): a run line (every
+    /// key it always writes required) or the aggregate line of a point's repeats.
     pub fn json_schema() -> schemars::Schema {
-        schemars::schema_for!(RunLine)
+        let mut generator = schemars::SchemaGenerator::default();
+        let run = generator.subschema_for::<RunLine>();
+        let aggregate = generator.subschema_for::<crate::repeats::AggregateLine>();
+        let mut defs = generator.take_definitions(true);
+        // The keys every run line has: those the type always serializes.
+        let always: Vec<Value> = RunLine::default()
+            .to_map()
+            .into_iter()
+            .map(|(k, _)| Value::String(k))
+            .collect();
+        if let Some(Value::Object(def)) = defs.get_mut("RunLine") {
+            def.insert("required".into(), Value::Array(always));
+        }
+        schemars::json_schema!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "title": "runner result line",
+            "description": "A line of runs.jsonl (a run, or the aggregate of a point's \
+                            repeats) or of `runner bench --output-file`.",
+            "anyOf": [run, aggregate],
+            "$defs": defs,
+        })
     }
 }
