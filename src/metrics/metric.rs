@@ -106,6 +106,20 @@ impl Summary {
     }
 }
 
+impl crate::slo::Measured for Summary {
+    fn completed(&self) -> usize {
+        self.completed
+    }
+
+    fn failed(&self) -> usize {
+        self.failed
+    }
+
+    fn summary_metric(&self, name: &str) -> Option<f64> {
+        Summary::summary_metric(self, name)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,14 +1,13 @@
 //! SLO verdicts: a run judged against the scenario's `slo:` block.
 //!
-//! In: the thresholds, the run's [`Summary`] (each limit read by its `runs.jsonl` name,
-//! [`Summary::summary_metric`]), its records and duration. Out: a [`Verdict`] (passed, the
+//! In: the thresholds, the run's [`Measured`] numbers (its summary; each limit read by its
+//! `runs.jsonl` name), its records and duration. Out: a [`Verdict`] (passed, the
 //! thresholds it failed with their values, goodput and attainment as bench_serving's
 //! `--goodput` computes them; the result line's `slo_*` keys,
 //! [`crate::report::RunLine::new`]) and the line printed under the result block.
 
 pub mod goodput;
 
-use crate::metrics::Summary;
 use crate::record::RequestRecord;
 use crate::scenario::Slo;
 use goodput::Goodput;
@@ -39,16 +38,26 @@ pub struct Verdict {
     pub goodput: Goodput,
 }
 
+/// What a verdict reads of a run's summary (`crate::metrics::Summary` implements it).
+pub trait Measured {
+    /// Successful requests.
+    fn completed(&self) -> usize;
+    /// Failed requests.
+    fn failed(&self) -> usize;
+    /// A summary metric by its `runs.jsonl` name (`p99_ttft_ms`, `max_itl_ms`).
+    fn summary_metric(&self, name: &str) -> Option<f64>;
+}
+
 /// Judge one run from its summary.
-pub fn judge(slo: &Slo, s: &Summary, records: &[RequestRecord], duration_s: f64) -> Verdict {
+pub fn judge(slo: &Slo, s: &dyn Measured, records: &[RequestRecord], duration_s: f64) -> Verdict {
     let per_request: Vec<goodput::Slo> = slo
         .per_request()
         .into_iter()
         .map(|(metric, ms)| goodput::Slo { metric, ms })
         .collect();
     let g = goodput::compute(&per_request, records, duration_s);
-    let completed = s.completed as f64;
-    let sent = completed + s.failed as f64;
+    let completed = s.completed() as f64;
+    let sent = completed + s.failed() as f64;
     let mut checked = Vec::new();
     let mut check = |name: &str, value: Option<f64>, limit: f64, minimum: bool| {
         checked.push(Failure {

@@ -495,3 +495,6 @@ impl RunLine {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;
