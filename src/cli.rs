@@ -96,8 +96,13 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
-    /// Print the JSON Schema of scenario files.
-    Schema,
+    /// Print the JSON Schema of scenario files (`--result`: of result lines).
+    Schema {
+        /// Print the schema of `runs.jsonl` lines (and `runner bench --output-file` lines)
+        /// instead, as committed in `schema/result.schema.json`.
+        #[arg(long)]
+        result: bool,
+    },
     /// Look at a scenario's datasets.
     Dataset {
         #[command(subcommand)]
@@ -211,8 +216,11 @@ fn execute(cli: Cli) -> Result<Exit> {
             })?;
             Ok(Exit::Ok)
         }
-        Command::Schema => {
-            println!("{}", schema_text());
+        Command::Schema { result } => {
+            match result {
+                true => println!("{}", result_schema_text()),
+                false => println!("{}", schema_text()),
+            }
             Ok(Exit::Ok)
         }
         Command::Validate { files } => Ok(validate(&files)),
@@ -380,6 +388,11 @@ fn inspect(s: &Scenario, only: Option<&str>, first: usize) -> Result<()> {
 /// The schema as `runner schema` prints it and `schema/scenario.schema.json` stores it.
 pub fn schema_text() -> String {
     serde_json::to_string_pretty(&Scenario::json_schema()).expect("schema serializes")
+}
+
+/// The schema as `runner schema --result` prints it and `schema/result.schema.json` stores it.
+pub fn result_schema_text() -> String {
+    serde_json::to_string_pretty(&crate::report::RunLine::json_schema()).expect("schema serializes")
 }
 
 fn validate(files: &[PathBuf]) -> Exit {

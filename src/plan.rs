@@ -37,7 +37,9 @@ pub struct RunSpec {
 }
 
 /// What marks a run as part of a capacity search (`"search"` in `runs.jsonl`).
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(
+    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct SearchMark {
     /// Target name.
     pub target: String,

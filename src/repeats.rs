@@ -5,6 +5,11 @@
 //! "run_ids": [...], <identity fields>, "mean": {metric: x}, "ci95": {metric: [lo, hi]},
 //! "std": {metric: s}}`, where a metric is every numeric field present in all repeats except
 //! the run's settings ([`SETTINGS`]); the interval is [`crate::stats::mean_ci95`]'s.
+//!
+//! The aggregate stays a JSON map built from the repeats' serialized lines: its `mean`,
+//! `ci95` and `std` are keyed by metric name by design (every numeric key of the run line,
+//! so a new metric is aggregated without a change here); [`AggregateLine`] is its shape
+//! for `schema/result.schema.json`.
 
 use std::collections::HashMap;
 
@@ -38,6 +43,31 @@ const IDENTITY: &[&str] = &[
     "runner_version",
     "scenario_hash",
 ];
+
+/// The shape of an aggregate line (for the result schema; the line is built as a map,
+/// [`aggregate`]). The identity fields copied from the last repeat (`scenario`, `target`,
+/// `backend`, `request_rate`, …) are not named here.
+#[derive(schemars::JsonSchema)]
+#[allow(dead_code)]
+pub struct AggregateLine {
+    /// Always `"aggregate"`.
+    #[schemars(regex(pattern = "^aggregate$"))]
+    pub record: String,
+    /// The point's run id (the repeats' run id without `/rep=K`).
+    pub run_id: String,
+    /// How many repeats were aggregated.
+    pub repeats: usize,
+    /// The repeats' run ids.
+    pub run_ids: Vec<String>,
+    /// The repeats that stopped early.
+    pub stopped_runs: Vec<String>,
+    /// Per metric (a numeric key of the run line): the mean over the repeats.
+    pub mean: std::collections::BTreeMap<String, f64>,
+    /// Per metric: the 95 % confidence interval of the mean, null with fewer than 2 values.
+    pub ci95: std::collections::BTreeMap<String, Option<[f64; 2]>>,
+    /// Per metric: the sample standard deviation over the repeats.
+    pub std: std::collections::BTreeMap<String, f64>,
+}
 
 /// Collects repeat lines per point until all `n` are in.
 #[derive(Debug)]

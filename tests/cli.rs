@@ -232,6 +232,17 @@ fn schema_command_prints_the_committed_schema() {
 }
 
 #[test]
+fn schema_result_prints_the_committed_result_schema() {
+    let out = runner().args(["schema", "--result"]).output().unwrap();
+    assert!(out.status.success());
+    let committed = std::fs::read_to_string("schema/result.schema.json").unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).trim_end() == committed.trim_end(),
+        "schema/result.schema.json is stale: run `cargo run -- schema --result > schema/result.schema.json`"
+    );
+}
+
+#[test]
 fn every_scenario_declares_the_schema() {
     for e in std::fs::read_dir("scenarios").unwrap() {
         let p = e.unwrap().path();

@@ -1,5 +1,8 @@
 //! The `--output-file` line (spec §7): bench_serving's keys in its order, then goodput, then
-//! the `--output-details` arrays, then runner's own keys; appended, one line per run.
+//! the `--output-details` arrays, then runner's own keys; appended, one line per run. The
+//! line is the typed [`RunLine`] with bench_serving's flags set, serialized, then the goodput
+//! keys and details arrays spliced in after bench_serving's last key (a map: their place in
+//! bench_serving's order is not the run line's).
 //! Strict JSON: an infinite request rate is the string `"inf"`.
 
 use std::fs::{File, OpenOptions};
@@ -14,7 +17,7 @@ use super::goodput::Goodput;
 use crate::metrics::Summary;
 use crate::provenance::civil_from_days;
 use crate::record::RequestRecord;
-use crate::report::{self, RunInfo};
+use crate::report::{RunInfo, RunLine};
 
 /// The last key of bench_serving's result; goodput and details follow it.
 const LAST_BENCH_KEY: &str = "max_concurrent_requests";
@@ -136,30 +139,21 @@ pub fn result_line(
     records: &[RequestRecord],
     goodput: Option<&Goodput>,
 ) -> Map<String, Value> {
-    let mut base = report::result_json(info, s);
     // Keys that bench_serving fills from its own flags.
-    let trace = args.mooncake.use_trace_timestamps.then(|| json!("trace"));
     let r = &args.random;
-    let from_flags = [
-        ("tag", Some(json!(args.output.tag))),
-        (
-            "dataset_name",
-            Some(json!(args.dataset.dataset_name.name())),
-        ),
-        ("request_rate", trace),
-        ("max_concurrency", Some(json!(args.load.max_concurrency))),
-        (
-            "sharegpt_output_len",
-            Some(json!(args.sharegpt.sharegpt_output_len)),
-        ),
-        ("random_input_len", Some(json!(r.random_input_len))),
-        ("random_output_len", Some(json!(r.random_output_len))),
-        ("random_range_ratio", Some(json!(r.random_range_ratio))),
-    ];
-    for (k, v) in from_flags {
-        if let (Some(slot), Some(v)) = (base.get_mut(k), v) {
-            *slot = v;
-        }
+    let line = RunLine {
+        tag: args.output.tag.clone(),
+        dataset_name: args.dataset.dataset_name.name().to_owned(),
+        max_concurrency: args.load.max_concurrency,
+        sharegpt_output_len: args.sharegpt.sharegpt_output_len,
+        random_input_len: Some(r.random_input_len),
+        random_output_len: Some(r.random_output_len),
+        random_range_ratio: Some(r.random_range_ratio),
+        ..RunLine::new(info, s)
+    };
+    let mut base = line.to_map();
+    if args.mooncake.use_trace_timestamps {
+        base.insert("request_rate".into(), json!("trace"));
     }
     // bench_serving's order: its result keys, the goodput keys, `cache_report`, then the
     // details arrays; runner's own keys follow.

@@ -17,12 +17,12 @@ use crate::tokenizer::Tokenizer;
 pub fn available(shards: &[ShardLine]) -> bool {
     shards
         .iter()
-        .all(|s| s.line.get("details").is_some_and(Value::is_object))
+        .all(|s| s.line.details.as_ref().is_some_and(Value::is_object))
 }
 
 /// One shard's records of the run, shifted by `shift_s` and given global request indices.
 fn read(sh: &ShardLine, count: u32, shift_s: f64) -> Result<Vec<RequestRecord>> {
-    let d = &sh.line["details"];
+    let d = sh.line.details.as_ref().unwrap_or(&Value::Null);
     let path = sh.dir.join(d["file"].as_str().unwrap_or_default());
     let first = d["first_line"].as_u64().unwrap_or(1).max(1) as usize;
     let lines = d["lines"].as_u64().unwrap_or(0) as usize;

@@ -5,13 +5,13 @@
 //! place of `provenance.shard`: every shard's start instant, how late it started, its clock
 //! estimate, and the spread of the start instants.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde_json::{Map, Value, json};
 
 use super::input::ShardLine;
 use crate::engine::StopReason;
 use crate::report::RunInfo;
-use crate::scenario::{Concurrency, Rate};
+use crate::scenario::Concurrency;
 
 fn stopped(text: &str) -> Option<&'static str> {
     [
@@ -69,73 +69,52 @@ pub fn shards_block(shards: &[ShardLine]) -> Value {
 /// The merged run's info.
 pub fn info(shards: &[ShardLine]) -> Result<RunInfo> {
     let l = &shards[0].line;
-    let text = |k: &str| {
-        l.get(k)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
-    let request_rate: Rate = serde_json::from_value(l["request_rate"].clone())
-        .with_context(|| format!("{}: request_rate", shards[0].dir.display()))?;
     let random = match (
-        l.get("random_input_len").and_then(Value::as_u64),
-        l.get("random_output_len").and_then(Value::as_u64),
-        l.get("random_range_ratio").and_then(Value::as_f64),
+        l.random_input_len,
+        l.random_output_len,
+        l.random_range_ratio,
     ) {
-        (Some(i), Some(o), Some(r)) => Some((i as u32, o as u32, r)),
+        (Some(i), Some(o), Some(r)) => Some((i, o, r)),
         _ => None,
     };
-    let labels = l
-        .get("labels")
-        .and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
-                .collect()
-        })
-        .unwrap_or_default();
-    let mut provenance: Map<String, Value> = l
-        .get("provenance")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
+    let mut provenance: Map<String, Value> = l.provenance.as_object().cloned().unwrap_or_default();
     provenance.remove("shard");
     provenance.insert("shards".into(), shards_block(shards));
     let started_at = shards
         .iter()
-        .filter_map(|s| s.line.get("started_at").and_then(Value::as_str))
+        .map(|s| s.line.started_at.as_str())
+        .filter(|s| !s.is_empty())
         .min()
         .unwrap_or_default()
         .to_owned();
     Ok(RunInfo {
-        run_id: text("run_id"),
-        scenario: text("scenario"),
-        target: text("target"),
-        backend: text("backend"),
-        dataset: text("dataset"),
-        dataset_kind: text("dataset_name"),
-        request_rate,
-        max_concurrency: Concurrency(l["max_concurrency"].as_u64().unwrap_or(0) as u32),
-        seed: l["seed"].as_u64().unwrap_or(0),
+        run_id: l.run_id.clone(),
+        scenario: l.scenario.clone(),
+        target: l.target.clone(),
+        backend: l.backend.clone(),
+        dataset: l.dataset.clone(),
+        dataset_kind: l.dataset_name.clone(),
+        request_rate: l.request_rate,
+        max_concurrency: Concurrency(l.max_concurrency.unwrap_or(0)),
+        seed: l.seed,
         random,
-        cache_report: l.contains_key("cache_report"),
+        cache_report: l.cache_report.is_some(),
         stamp: crate::provenance::Stamp {
             started_at,
             invocation_id: crate::provenance::invocation_id().to_owned(),
-            labels,
+            labels: l.labels.clone(),
             provenance: Value::Object(provenance),
         },
-        repeat: l.get("repeat").and_then(Value::as_u64).map(|k| k as u32),
+        repeat: l.repeat,
         stopped: shards.iter().find_map(|s| {
             s.line
-                .get("stopped")
-                .and_then(Value::as_str)
+                .stopped
+                .clone()
+                .flatten()
+                .as_deref()
                 .and_then(stopped)
         }),
-        scenario_hash: l
-            .get("scenario_hash")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
+        scenario_hash: l.scenario_hash.clone(),
         slo: None,
         search: None,
     })

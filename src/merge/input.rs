@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde_json::{Map, Value};
 
+use crate::report::RunLine;
+
 /// Why shards cannot be merged. Each names the directories involved.
 #[derive(Debug, thiserror::Error)]
 pub enum Refused {
@@ -87,7 +89,7 @@ pub struct ShardLine {
     /// The shard's results directory.
     pub dir: PathBuf,
     /// The line.
-    pub line: Map<String, Value>,
+    pub line: RunLine,
     /// Its `provenance.shard`.
     pub shard: Map<String, Value>,
     /// Shard index.
@@ -173,6 +175,8 @@ pub fn read(dirs: &[PathBuf]) -> Result<Input> {
                 }
                 .into());
             };
+            let line: RunLine = serde_json::from_value(Value::Object(line))
+                .with_context(|| format!("{} line {}: not a result line", path.display(), n + 1))?;
             let sl = ShardLine {
                 dir: dir.clone(),
                 index: shard["index"].as_u64().unwrap_or(0) as u32,
@@ -181,8 +185,9 @@ pub fn read(dirs: &[PathBuf]) -> Result<Input> {
             };
             let here = (
                 dir.display().to_string(),
-                sl.line["scenario_hash"]
-                    .as_str()
+                sl.line
+                    .scenario_hash
+                    .as_deref()
                     .unwrap_or("none")
                     .to_owned(),
                 sl.at("count") as u32,

@@ -104,8 +104,7 @@ pub fn merge(dirs: &[PathBuf], output: &Path) -> Result<()> {
         let mut info = info::info(shards)?;
         if let Some(slo) = &slo {
             if details || slo.per_request().is_empty() {
-                let line = report::result_json(&info, &summary);
-                let mut v = crate::slo::judge(slo, &line, &records, summary.duration_s);
+                let mut v = crate::slo::judge(slo, &summary, &records, summary.duration_s);
                 if records.is_empty() {
                     // No per-request thresholds: every successful request is a good one.
                     let sent = (summary.completed + summary.failed).max(1) as f64;
@@ -124,7 +123,8 @@ pub fn merge(dirs: &[PathBuf], output: &Path) -> Result<()> {
         print!("{}", report::block(&info, &summary));
         println!("{}", spread_note(shards));
         results.run_done(&info, &summary, &records)?;
-        let line = Value::Object(report::result_json(&info, &summary));
+        // The repeats see the line without the results directory's keys, as in `runner run`.
+        let line = Value::Object(report::RunLine::new(&info, &summary).to_map());
         if let Some(agg) = repeats.add(&line) {
             results.aggregate_done(&agg)?;
         }

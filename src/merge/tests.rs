@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 use super::merge;
 use crate::metrics::{Fold, Percentiles, hist};
 use crate::record::RequestRecord;
-use crate::report::{RunInfo, result_json};
+use crate::report::{RunInfo, RunLine};
 use crate::scenario::Rate;
 
 fn info() -> RunInfo {
@@ -62,7 +62,7 @@ fn shard_line(k: usize, n: usize, late_s: f64) -> Map<String, Value> {
     }
     let mut i = info();
     let start = 1000.0 + late_s;
-    let mut line = result_json(&i, &fold.summary(fold.max_end_s));
+    let mut line = RunLine::new(&i, &fold.summary(fold.max_end_s)).to_map();
     i.stamp.provenance = json!({"shard": {
         "index": k, "count": n, "start_at": 1000.0, "start_unix_s": start,
         "start_late_ms": late_s * 1000.0, "end_unix_s": start + fold.max_end_s,

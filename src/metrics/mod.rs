@@ -14,11 +14,13 @@ mod fold;
 #[cfg(test)]
 mod fold_tests;
 pub mod hist;
+mod metric;
 
 use std::collections::BTreeMap;
 
 pub use collect::{Collector, EXACT_MAX_ITL_VALUES, EXACT_MAX_REQUESTS};
 pub use fold::Fold;
+pub use metric::Metric;
 
 use crate::record::RequestRecord;
 use crate::tokenizer::Tokenizer;
@@ -189,7 +191,18 @@ pub struct Summary {
 }
 
 /// Where a summary's percentiles came from.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Percentiles {
     /// From every value: identical to NumPy's.
     #[default]

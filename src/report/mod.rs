@@ -7,7 +7,7 @@ mod csv;
 mod details;
 mod durable;
 pub mod in_flight;
-mod jsonl;
+mod line;
 pub mod plot;
 pub mod table;
 
@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 pub use console::{block, block_with, notes};
-pub use jsonl::result_json;
+pub use line::{CacheReportLine, PerRequest, RunLine};
 
 use crate::metrics::Summary;
 use crate::record::RequestRecord;
@@ -97,7 +97,7 @@ pub struct Results {
     summary: csv::SummaryCsv,
     details: bool,
     /// This invocation's result lines, for the sweep table.
-    rows: Vec<serde_json::Map<String, serde_json::Value>>,
+    rows: Vec<RunLine>,
 }
 
 impl Results {
@@ -141,20 +141,20 @@ impl Results {
         s: &Summary,
         records: &[RequestRecord],
     ) -> Result<()> {
-        let mut line = result_json(info, s);
-        line.insert(
-            "max_in_flight_requests".into(),
-            in_flight::peak_of(s, records).into(),
-        );
-        if self.details {
-            let where_ = details::append(&self.dir, &info.run_id, records)?;
-            line.insert("details".into(), where_);
-        }
-        self.rows.push(line.clone());
-        let line = serde_json::Value::Object(line);
+        let details = match self.details {
+            true => Some(details::append(&self.dir, &info.run_id, records)?),
+            false => None,
+        };
+        let line = RunLine {
+            max_in_flight_requests: Some(in_flight::peak_of(s, records)),
+            details,
+            ..RunLine::new(info, s)
+        };
+        let json = serde_json::Value::Object(line.to_map());
         let path = self.dir.join("runs.jsonl");
-        durable::append(&mut self.runs, &path, format!("{line}\n").as_bytes())?;
-        self.summary.append(&line)?;
+        durable::append(&mut self.runs, &path, format!("{json}\n").as_bytes())?;
+        self.summary.append(&json)?;
+        self.rows.push(line);
         Ok(())
     }
 

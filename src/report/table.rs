@@ -3,15 +3,14 @@
 //! Markdown table that reads the same on the console and in `summary.md`; its cells are
 //! report.md's. In: result lines as written to `runs.jsonl`. Out: the text.
 
-use serde_json::{Map, Value};
-
+use super::RunLine;
 use super::plot::markdown::sweep_cells;
 use super::plot::read::RunRow;
 
 /// The table of `rows`, columns padded to their widest cell, numbers right-aligned. The
 /// cells are report.md's ([`super::plot::markdown::sweep_cells`]): one definition.
-pub fn sweep_table(rows: &[Map<String, Value>]) -> String {
-    let runs: Vec<RunRow> = rows.iter().map(|r| RunRow { fields: r.clone() }).collect();
+pub fn sweep_table(rows: &[RunLine]) -> String {
+    let runs: Vec<RunRow> = rows.iter().map(|r| RunRow { fields: r.to_map() }).collect();
     let grid = sweep_cells(&runs);
     let columns = grid.first().map_or(0, Vec::len);
     let widths: Vec<usize> = (0..columns)
@@ -64,7 +63,7 @@ mod tests {
 
     #[test]
     fn aligned_with_a_dash_for_missing_latencies() {
-        let rows: Vec<Map<String, Value>> = [
+        let rows: Vec<RunLine> = [
             json!({"run_id": "fast/rand/rate=20/conc=16", "completed": 60, "failed": 0,
                    "request_throughput": 19.5, "output_throughput": 624.0,
                    "mean_ttft_ms": 41.26, "p99_ttft_ms": 45.0, "mean_tpot_ms": 8.0,
@@ -75,7 +74,7 @@ mod tests {
                    "p99_itl_ms": null}),
         ]
         .into_iter()
-        .map(|v| v.as_object().unwrap().clone())
+        .map(|v| serde_json::from_value(v).unwrap())
         .collect();
         let want = "\
 | run                        | completed / failed | req/s | output tok/s | mean TTFT (ms) | p99 TTFT (ms) | mean TPOT (ms) | p99 ITL (ms) |

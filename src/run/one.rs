@@ -14,7 +14,7 @@ use crate::metrics;
 use crate::plan::RunSpec;
 use crate::provenance;
 use crate::record::RequestRecord;
-use crate::report::{self, RunInfo};
+use crate::report::RunInfo;
 use crate::scenario::{Arrival, Family, Rate};
 use crate::schedule;
 
@@ -222,8 +222,7 @@ pub async fn run_spec(
         p.insert("shard".into(), note);
     }
     if let Some(slo) = &s.slo {
-        let result = report::result_json(&info, &summary);
-        let mut verdict = crate::slo::judge(slo, &result, &records, ran.duration_s);
+        let mut verdict = crate::slo::judge(slo, &summary, &records, ran.duration_s);
         if stopped == Some(StopReason::Saturated) {
             crate::slo::fail_saturated(&mut verdict);
         }

@@ -1,13 +1,12 @@
 //! SLO verdicts: a run judged against the scenario's `slo:` block.
 //!
-//! In: the thresholds, the run's result object (`runs.jsonl` line, so each metric keeps its
-//! one definition), its records and duration. Out: a [`Verdict`] (passed, the thresholds it
-//! failed with their values, goodput and attainment as bench_serving's `--goodput`
-//! computes them), its `runs.jsonl` keys and the line printed under the result block.
+//! In: the thresholds, the run's [`Measured`] numbers (its summary; each limit read by its
+//! `runs.jsonl` name), its records and duration. Out: a [`Verdict`] (passed, the
+//! thresholds it failed with their values, goodput and attainment as bench_serving's
+//! `--goodput` computes them; the result line's `slo_*` keys,
+//! [`crate::report::RunLine::new`]) and the line printed under the result block.
 
 pub mod goodput;
-
-use serde_json::{Map, Value, json};
 
 use crate::record::RequestRecord;
 use crate::scenario::Slo;
@@ -39,22 +38,26 @@ pub struct Verdict {
     pub goodput: Goodput,
 }
 
-/// Judge one run. `result` is its `runs.jsonl` object.
-pub fn judge(
-    slo: &Slo,
-    result: &Map<String, Value>,
-    records: &[RequestRecord],
-    duration_s: f64,
-) -> Verdict {
+/// What a verdict reads of a run's summary (`crate::metrics::Summary` implements it).
+pub trait Measured {
+    /// Successful requests.
+    fn completed(&self) -> usize;
+    /// Failed requests.
+    fn failed(&self) -> usize;
+    /// A summary metric by its `runs.jsonl` name (`p99_ttft_ms`, `max_itl_ms`).
+    fn summary_metric(&self, name: &str) -> Option<f64>;
+}
+
+/// Judge one run from its summary.
+pub fn judge(slo: &Slo, s: &dyn Measured, records: &[RequestRecord], duration_s: f64) -> Verdict {
     let per_request: Vec<goodput::Slo> = slo
         .per_request()
         .into_iter()
         .map(|(metric, ms)| goodput::Slo { metric, ms })
         .collect();
     let g = goodput::compute(&per_request, records, duration_s);
-    let num = |k: &str| result.get(k).and_then(Value::as_f64);
-    let completed = num("completed").unwrap_or(0.0);
-    let sent = completed + num("failed").unwrap_or(0.0);
+    let completed = s.completed() as f64;
+    let sent = completed + s.failed() as f64;
     let mut checked = Vec::new();
     let mut check = |name: &str, value: Option<f64>, limit: f64, minimum: bool| {
         checked.push(Failure {
@@ -79,7 +82,11 @@ pub fn judge(
         check("min_success_rate", Some(rate), r, true);
     }
     for (name, limit) in &slo.limits {
-        let value = if completed > 0.0 { num(name) } else { None };
+        let value = if completed > 0.0 {
+            s.summary_metric(name)
+        } else {
+            None
+        };
         check(name, value, *limit, false);
     }
     let failed: Vec<Failure> = checked.iter().filter(|f| !f.met()).cloned().collect();
@@ -165,25 +172,6 @@ impl Verdict {
         } else {
             let failed: Vec<String> = self.failed.iter().map(Failure::describe).collect();
             format!("SLO not met: {}\n", failed.join(", "))
-        }
-    }
-}
-
-/// The `runs.jsonl` keys: `slo_passed`, `slo_failed`, `slo_attainment`, `request_goodput`
-/// (absent without an `slo:` block, so they never shadow `runner bench`'s `--goodput`
-/// keys), then bench_serving's `goodput_slos_ms` and `slo_attainment_by_metric` when
-/// per-request thresholds are given.
-pub fn insert_keys(m: &mut Map<String, Value>, v: Option<&Verdict>) {
-    let Some(v) = v else {
-        return;
-    };
-    m.insert("slo_passed".into(), json!(v.passed));
-    m.insert("slo_failed".into(), json!(v.failed_names()));
-    m.insert("slo_attainment".into(), json!(v.goodput.slo_attainment));
-    m.insert("request_goodput".into(), json!(v.goodput.request_goodput));
-    if !v.goodput.slos.is_empty() {
-        for (k, val) in v.goodput.keys() {
-            m.entry(k).or_insert(val);
         }
     }
 }

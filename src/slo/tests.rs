@@ -13,6 +13,29 @@ fn rec(ttft: f64, end: f64, out: u32) -> RequestRecord {
     r
 }
 
+/// A run's numbers: completed, failed, p99 TTFT and mean TPOT.
+struct Run(usize, usize, f64, f64);
+
+impl Measured for Run {
+    fn completed(&self) -> usize {
+        self.0
+    }
+    fn failed(&self) -> usize {
+        self.1
+    }
+    fn summary_metric(&self, name: &str) -> Option<f64> {
+        match name {
+            "p99_ttft_ms" => Some(self.2),
+            "mean_tpot_ms" => Some(self.3),
+            _ => None,
+        }
+    }
+}
+
+fn run(completed: usize, failed: usize, p99_ttft: f64, mean_tpot: f64) -> Run {
+    Run(completed, failed, p99_ttft, mean_tpot)
+}
+
 fn slo(v: serde_json::Value) -> Slo {
     serde_json::from_value(v).unwrap()
 }
@@ -32,11 +55,7 @@ fn goodput_is_bench_servings_on_a_hand_checked_run() {
         rec(0.125, 1.125, 11), // ttft 125, tpot 1000/10 = 100, e2el 1125 > 1000: not good
     ];
     let s = slo(json!({"ttft_ms": 200, "tpot_ms": 100, "e2el_ms": 1000}));
-    let result = json!({"completed": 4, "failed": 1})
-        .as_object()
-        .unwrap()
-        .clone();
-    let v = judge(&s, &result, &records, 4.0);
+    let v = judge(&s, &run(4, 1, 0.0, 0.0), &records, 4.0);
     // 2 good requests over 4 s, of 5 sent.
     assert_eq!(v.goodput.request_goodput, 0.5);
     assert_eq!(v.goodput.slo_attainment, 0.4);
@@ -47,30 +66,19 @@ fn goodput_is_bench_servings_on_a_hand_checked_run() {
     );
     assert!(!v.passed);
     assert_eq!(v.failed_names(), ["ttft_ms", "tpot_ms", "e2el_ms"]);
-    let mut m = Map::new();
-    insert_keys(&mut m, Some(&v));
-    assert_eq!(m["slo_passed"], false);
-    assert_eq!(m["request_goodput"], 0.5);
-    assert_eq!(m["slo_attainment"], 0.4);
-    assert_eq!(
-        m["goodput_slos_ms"],
-        json!({"ttft": 200.0, "tpot": 100.0, "e2el": 1000.0})
-    );
 }
 
 #[test]
 fn summary_thresholds_name_each_failure_with_value_and_limit() {
     let s = slo(json!({"p99_ttft_ms": 250, "mean_tpot_ms": 100, "min_success_rate": 0.99}));
-    let result = json!({"completed": 99, "failed": 1, "p99_ttft_ms": 290.5, "mean_tpot_ms": 62.5});
     let records = [rec(0.1, 0.2, 2)];
-    let v = judge(&s, result.as_object().unwrap(), &records, 1.0);
+    let v = judge(&s, &run(99, 1, 290.5, 62.5), &records, 1.0);
     assert_eq!(v.failed_names(), ["p99_ttft_ms"]);
     assert_eq!(v.line(), "SLO not met: p99_ttft_ms 290.50 > 250\n");
     // Without per-request thresholds every success is good.
     assert_eq!(v.goodput.request_goodput, 1.0);
 
-    let ok = json!({"completed": 99, "failed": 1, "p99_ttft_ms": 200.0, "mean_tpot_ms": 62.5});
-    let v = judge(&s, ok.as_object().unwrap(), &records, 1.0);
+    let v = judge(&s, &run(99, 1, 200.0, 62.5), &records, 1.0);
     assert!(v.passed);
     assert_eq!(
         v.line(),
@@ -78,8 +86,7 @@ fn summary_thresholds_name_each_failure_with_value_and_limit() {
          p99_ttft_ms 200.00 ≤ 250\n"
     );
     // No successful request: latency limits cannot be met.
-    let none = json!({"completed": 0, "failed": 5, "p99_ttft_ms": 0.0, "mean_tpot_ms": 0.0});
-    let v = judge(&s, none.as_object().unwrap(), &[], 1.0);
+    let v = judge(&s, &run(0, 5, 0.0, 0.0), &[], 1.0);
     assert_eq!(
         v.failed_names(),
         ["min_success_rate", "mean_tpot_ms", "p99_ttft_ms"]
@@ -89,8 +96,7 @@ fn summary_thresholds_name_each_failure_with_value_and_limit() {
 #[test]
 fn a_saturated_run_fails_even_when_its_numbers_pass() {
     let s = slo(json!({"p99_ttft_ms": 250}));
-    let ok = json!({"completed": 10, "failed": 0, "p99_ttft_ms": 200.0});
-    let mut v = judge(&s, ok.as_object().unwrap(), &[rec(0.1, 0.2, 2)], 1.0);
+    let mut v = judge(&s, &run(10, 0, 200.0, 0.0), &[rec(0.1, 0.2, 2)], 1.0);
     assert!(v.passed);
     fail_saturated(&mut v);
     assert!(!v.passed);
