@@ -1,7 +1,7 @@
 //! Body templates: a minijinja template that renders a request's whole JSON body, replacing
 //! the backend's default body (`request.template`, or a target's `template`).
 //!
-//! In: the template source, then per request a context object (see the README: `model`,
+//! In: the template source, then per request a context object (see docs/scenarios.md: `model`,
 //! `prompt`, `messages`, `output_len`, `images`, `stream`, `ignore_eos`, `temperature`,
 //! `top_p`, `lora`, `extra`, `index`, `seed`, `default_body`). Out: the body as JSON. Undefined
 //! variables are errors, nothing is auto-escaped (use `| tojson` for strings), and the rendered

@@ -32,8 +32,8 @@ pub struct RequestOptions {
     #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
     pub extra_body: serde_json::Map<String, serde_json::Value>,
     /// A minijinja template that renders the whole JSON request body, replacing the
-    /// backend's default body (a target's `template` wins over this). See the README for the
-    /// context variables.
+    /// backend's default body (a target's `template` wins over this). See docs/scenarios.md
+    /// ("Body templates") for the context variables.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub template: Option<String>,
     /// Log-probability options.

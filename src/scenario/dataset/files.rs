@@ -82,7 +82,7 @@ pub struct MmmuDataset {
     #[schemars(range(min = 1))]
     pub num_prompts: usize,
     /// JSON-lines export of the MMMU Math test split: `question` and `image_1` (base64 PNG or
-    /// JPEG, a data URI, `{"bytes": base64}` or `{"path": file}`) per line. See the README.
+    /// JPEG, a data URI, `{"bytes": base64}` or `{"path": file}`) per line. See docs/datasets.md.
     pub path: String,
     /// Output length of every request (bench_serving uses `--random-output-len`).
     #[serde(default = "default_len")]
