@@ -3,51 +3,14 @@
 //! details, repeats and their aggregate line), bench's line (tag, goodput, details arrays)
 //! and merged shard lines, all against `runner serve` on 127.0.0.1 port 0.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use serde_json::{Value, json};
 
-fn bin() -> PathBuf {
-    PathBuf::from(assert_cmd::cargo::cargo_bin!("runner"))
-}
+mod support;
 
-/// `runner serve --port 0` (fixed timing), and its port.
-struct Serve(Child, String);
-
-impl Serve {
-    fn start() -> Serve {
-        let mut child = Command::new(bin())
-            .args(["serve", "--port", "0", "--ttft-ms", "5", "--itl-ms", "2"])
-            .stderr(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut err = BufReader::new(child.stderr.take().unwrap());
-        let mut line = String::new();
-        while !line.contains("listening on") {
-            line.clear();
-            assert!(err.read_line(&mut line).unwrap() > 0, "serve ended");
-        }
-        let url = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .unwrap();
-        Serve(child, url.trim_end_matches('/').to_owned())
-    }
-
-    fn port(&self) -> &str {
-        self.1.rsplit(':').next().unwrap()
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use support::{Serve, bin_path as bin};
 
 fn run_ok(cmd: &mut Command) {
     let o = cmd.output().unwrap();
@@ -86,7 +49,7 @@ fn assert_valid(v: &jsonschema::Validator, what: &str, lines: &[Value]) {
 #[test]
 fn every_written_line_validates_against_the_result_schema() {
     let v = validator();
-    let serve = Serve::start();
+    let serve = Serve::start("5", "2");
     let tmp = tempfile::tempdir().unwrap();
 
     // runner run: an SLO verdict with goodput, the cache report, details, two repeats.

@@ -2,47 +2,14 @@
 //! processes against `runner serve` on 127.0.0.1 port 0: two shards of the two-run example
 //! scenario (the second run behind the shard barrier), then the merge step.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
 
-fn bin() -> PathBuf {
-    PathBuf::from(assert_cmd::cargo::cargo_bin!("runner"))
-}
+mod support;
 
-/// `runner serve --port 0` (fixed timing), and its base URL.
-struct Serve(Child, String);
-
-impl Serve {
-    fn start() -> Serve {
-        let mut child = Command::new(bin())
-            .args(["serve", "--port", "0", "--ttft-ms", "20", "--itl-ms", "5"])
-            .stderr(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut err = BufReader::new(child.stderr.take().unwrap());
-        let mut line = String::new();
-        while !line.contains("listening on") {
-            line.clear();
-            assert!(err.read_line(&mut line).unwrap() > 0, "serve ended");
-        }
-        let url = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .unwrap();
-        Serve(child, url.to_owned())
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use support::{Serve, bin_path as bin};
 
 /// A small workload for the example scenario (24 requests per run, two runs).
 const SMALL: [(&str, &str); 5] = [
@@ -167,7 +134,7 @@ fn render(part: &str, url: &str, start: &str) -> Vec<serde_yaml_ng::Value> {
 
 #[test]
 fn kubernetes_indexed_job_renders_and_its_commands_run_locally() {
-    let serve = Serve::start();
+    let serve = Serve::start("20", "5");
     let tmp = tempfile::tempdir().unwrap();
     let start = start_at();
     let docs = render("shards", &serve.1, &start);
@@ -201,7 +168,7 @@ fn kubernetes_indexed_job_renders_and_its_commands_run_locally() {
 
 #[test]
 fn slurm_array_and_dependent_merge_run_locally() {
-    let serve = Serve::start();
+    let serve = Serve::start("20", "5");
     let tmp = tempfile::tempdir().unwrap();
     let results = tmp.path().join("results");
     // submit.sh, with an `sbatch` that records its arguments: the merge depends on the array.

@@ -51,3 +51,57 @@ pub fn dead_port() -> u16 {
 pub fn runner_process() -> std::process::Command {
     std::process::Command::new(assert_cmd::cargo::cargo_bin!("runner"))
 }
+
+/// The `runner` binary's path, for a `std::process::Command` (a child to keep running).
+pub fn bin_path() -> std::path::PathBuf {
+    std::path::PathBuf::from(assert_cmd::cargo::cargo_bin!("runner"))
+}
+
+/// `runner serve --port 0` with fixed timing, as a child process, and its base URL (no
+/// trailing slash); killed when dropped.
+pub struct Serve(pub std::process::Child, pub String);
+
+impl Serve {
+    /// Start it with the given TTFT and ITL (ms) and wait until it listens.
+    pub fn start(ttft_ms: &str, itl_ms: &str) -> Serve {
+        use std::io::{BufRead, BufReader};
+        use std::process::Stdio;
+        let mut child = std::process::Command::new(bin_path())
+            .args([
+                "serve",
+                "--port",
+                "0",
+                "--ttft-ms",
+                ttft_ms,
+                "--itl-ms",
+                itl_ms,
+            ])
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut err = BufReader::new(child.stderr.take().unwrap());
+        let mut line = String::new();
+        while !line.contains("listening on") {
+            line.clear();
+            assert!(err.read_line(&mut line).unwrap() > 0, "serve ended");
+        }
+        let url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap();
+        Serve(child, url.trim_end_matches('/').to_owned())
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> &str {
+        self.1.rsplit(':').next().unwrap()
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
